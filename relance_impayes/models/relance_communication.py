@@ -1,0 +1,482 @@
+import logging
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
+
+_logger = logging.getLogger(__name__)
+
+OPEN_STATES = ("draft", "to_validate", "sending", "failed")
+
+
+class RelanceCommunication(models.Model):
+    """The work item of a reminder: one customer, one level, one date, its invoices.
+
+    Mutable and retried, unlike ``relance.interaction`` which is the evidence. A customer has
+    at most one open communication per company (unique index), and at most one automatic
+    communication per date (``key``): running the cron twice, or after a crash, sends nothing
+    twice. Invoices climb a level only in :meth:`_mark_sent`, once the reminder really left.
+    """
+
+    _name = "relance.communication"
+    _description = "Reminder"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+    _rec_names_search = ["partner_id", "level_id"]
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
+                                 default=lambda self: self.env.company)
+    partner_id = fields.Many2one("res.partner", "Customer", required=True, readonly=True, index=True,
+                                 check_company=True)
+    contact_id = fields.Many2one("res.partner", "Sent to", check_company=True,
+                                 help="Invoice contact of the customer.")
+    level_id = fields.Many2one("relance.level", required=True, readonly=True, check_company=True,
+                               ondelete="restrict")
+    policy_id = fields.Many2one(related="level_id.policy_id")
+    date = fields.Date(required=True, readonly=True, index=True)
+    state = fields.Selection(
+        [
+            ("draft", "To send"),
+            ("to_validate", "To validate"),
+            ("sending", "Sending"),
+            ("sent", "Sent"),
+            ("failed", "Failed"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="draft", required=True, readonly=True, tracking=True, index=True,
+    )
+    origin = fields.Selection([("cron", "Scheduled"), ("manual", "Manual")], default="cron", readonly=True)
+    key = fields.Char(readonly=True, copy=False,
+                      help="Idempotency key: one automatic reminder per customer, company and date.")
+    line_ids = fields.One2many("relance.communication.line", "communication_id", readonly=True)
+    move_ids = fields.Many2many("account.move", compute="_compute_move_ids", string="Invoices")
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    amount_due = fields.Monetary("Amount due", readonly=True)
+    user_id = fields.Many2one("res.users", "Collector", readonly=True)
+    subject = fields.Char(help="Overrides the template's subject (set when edited before sending).")
+    body_html = fields.Html(sanitize_style=True, help="Overrides the template's body.")
+    mail_id = fields.Many2one("mail.mail", readonly=True, ondelete="set null", index="btree_not_null")
+    letter_id = fields.Many2one("ir.attachment", "Letter", readonly=True, ondelete="set null")
+    failure_reason = fields.Text(readonly=True)
+    attempt_count = fields.Integer(readonly=True)
+    validated_by_id = fields.Many2one("res.users", readonly=True)
+    validated_date = fields.Datetime(readonly=True)
+    interaction_ids = fields.One2many("relance.interaction", "communication_id", readonly=True)
+    action_summary = fields.Char("Actions", compute="_compute_action_summary")
+
+    _key_uniq = models.UniqueIndex("(key) WHERE key IS NOT NULL")
+    _one_open_per_customer = models.UniqueIndex(
+        "(company_id, partner_id) WHERE state IN ('draft', 'to_validate', 'sending', 'failed')"
+    )
+
+    @api.depends("partner_id", "level_id", "date")
+    def _compute_display_name(self):
+        for comm in self:
+            comm.display_name = f"{comm.partner_id.display_name} – {comm.level_id.name} ({comm.date or ''})"
+
+    @api.depends("line_ids.move_id")
+    def _compute_move_ids(self):
+        for comm in self:
+            comm.move_ids = comm.line_ids.move_id
+
+    @api.depends("level_id")
+    def _compute_action_summary(self):
+        labels = self.env["relance.level"]._fields
+        for comm in self:
+            level = comm.level_id
+            comm.action_summary = ", ".join(
+                labels[name].get_description(self.env)["string"]
+                for name in ("action_email", "action_letter", "action_registered_letter", "action_call",
+                             "action_handoff")
+                if level[name]
+            )
+
+    # ------------------------------------------------------------------
+    # Daily run
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_relance(self, batch_size=None):
+        """Daily entry point: every company, with its own policy and the context date."""
+        for company in self.env["res.company"].search([]):
+            if company.relance_policy_id or self.env["relance.policy"].search_count(
+                [("company_id", "=", company.id)], limit=1
+            ):
+                self.with_company(company)._run(company, batch_size=batch_size)
+
+    @api.model
+    def _run(self, company, date=None, batch_size=None):
+        date = fields.Date.to_date(date or fields.Date.context_today(self))
+        batch_size = batch_size or int(
+            self.env["ir.config_parameter"].sudo().get_param("relance_impayes.batch_size", 50)
+        )
+        decisions = self.env["account.move"]._relance_decide(company, date)
+        self._plan(company, [d for d in decisions if d.skip_reason is None], date)
+        cron = self.env["ir.cron"]
+        pending = self.search(self._pending_domain(company))
+        cron._commit_progress(remaining=len(pending))
+        for start in range(0, len(pending), batch_size):
+            batch = pending[start:start + batch_size]
+            batch._execute()
+            if not cron._commit_progress(len(batch)):
+                break  # out of time: the next run resumes with what is left
+
+    @api.model
+    def _pending_domain(self, company):
+        max_attempts = int(self.env["ir.config_parameter"].sudo().get_param("relance_impayes.max_attempts", 3))
+        return Domain("company_id", "=", company.id) & Domain("origin", "=", "cron") & (
+            Domain("state", "=", "draft")
+            | (Domain("state", "=", "failed") & Domain("attempt_count", "<", max_attempts))
+        )
+
+    @api.model
+    def _plan(self, company, decisions, date):
+        """Create or refresh the communications of the due decisions, keyed by customer/date.
+
+        An open communication (not yet sent) is refreshed with today's invoices and level; one
+        already sent today is left alone."""
+        if not decisions:
+            return self.browse()
+        partner_ids = [d.partner_id for d in decisions]
+        existing = self.search([
+            ("company_id", "=", company.id),
+            ("partner_id", "in", partner_ids),
+            "|", ("state", "in", OPEN_STATES), ("key", "!=", False),
+        ])
+        open_by_partner = {c.partner_id.id: c for c in existing if c.state in OPEN_STATES}
+        keys = set(existing.filtered("key").mapped("key"))
+        to_create, refreshed = [], self.browse()
+        for decision in decisions:
+            key = self._make_key(company, decision.partner_id, date)
+            current = open_by_partner.get(decision.partner_id)
+            if current and current.origin == "manual" and current.state == "draft" and current.date < date:
+                current.action_cancel()  # a manual draft left aside: the policy takes over again
+                current = None
+            if current:
+                if current.state in ("draft", "failed", "to_validate") and not current.validated_by_id:
+                    current._refresh(decision, date)
+                    refreshed |= current
+                continue
+            if key in keys:
+                continue  # already reminded today
+            to_create.append(self._prepare_vals(company, decision, date, key))
+        return refreshed | self.create(to_create)
+
+    @api.model
+    def _make_key(self, company, partner_id, date):
+        return f"{company.id}-{partner_id}-{fields.Date.to_string(date)}"
+
+    @api.model
+    def _prepare_vals(self, company, decision, date, key=False, origin="cron"):
+        partner = self.env["res.partner"].browse(decision.partner_id).with_company(company)
+        return {
+            "company_id": company.id,
+            "partner_id": decision.partner_id,
+            "contact_id": partner._relance_invoice_contact().id,
+            "level_id": decision.level_id,
+            "date": date,
+            "key": key,
+            "origin": origin,
+            "amount_due": decision.amount_due,
+            "user_id": partner._relance_collector().id,
+            "line_ids": [fields.Command.create(self.env["relance.communication.line"]._prepare_vals(step))
+                         for step in decision.steps],
+        }
+
+    def _refresh(self, decision, date):
+        self.ensure_one()
+        vals = self._prepare_vals(self.company_id, decision, date, key=self.key or False, origin=self.origin)
+        vals["line_ids"] = [fields.Command.clear()] + vals["line_ids"]
+        if self.key and self.origin == "cron":
+            vals["key"] = self._make_key(self.company_id, decision.partner_id, date)
+        self.write(vals)
+
+    # ------------------------------------------------------------------
+    # Execution
+    # ------------------------------------------------------------------
+    def _execute(self):
+        """Send what can go; queue for validation what needs a person. Survives one bad record."""
+        for comm in self.try_lock_for_update():
+            if comm.state not in ("draft", "failed"):
+                continue
+            if comm.level_id.validation_required and not comm.validated_by_id:
+                comm.state = "to_validate"
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    comm._perform()
+            except UserError as error:
+                comm._mark_failed(str(error))
+            except Exception as error:  # noqa: BLE001 - one bad record must not stop the run
+                _logger.exception("Reminder %s failed", comm.id)
+                comm._mark_failed(str(error))
+
+    def _perform(self):
+        """Run the level's actions. Email completes asynchronously (see mail.mail)."""
+        self.ensure_one()
+        self.attempt_count += 1
+        self._check_can_send()
+        self.letter_id = False
+        level = self.level_id
+        if level.action_letter or level.action_registered_letter:
+            self._action_letter()
+        if level.action_email:
+            self._action_email()
+            self.write({"state": "sending", "failure_reason": False})
+        else:
+            self._mark_sent()
+
+    def _check_can_send(self):
+        """Refuse, with a message the accountant can act on, what cannot reach the customer."""
+        level, contact = self.level_id, self.contact_id
+        if not self.line_ids.filtered("level_id") and self.origin == "cron":
+            raise UserError(self.env._("Nothing is due for this customer any more."))
+        if level.action_email and not (contact.email or "").strip():
+            raise UserError(self.env._(
+                "%(contact)s has no email address: add one on the customer's invoice contact, then retry.",
+                contact=contact.display_name or self.partner_id.display_name,
+            ))
+        if (level.action_letter or level.action_registered_letter) and not (
+            contact.street and contact.zip and contact.city
+        ):
+            raise UserError(self.env._(
+                "%(contact)s has no complete postal address (street, ZIP, city): complete it, then retry.",
+                contact=contact.display_name or self.partner_id.display_name,
+            ))
+
+    def _action_letter(self):
+        report = self.env.ref("relance_impayes.action_report_relance_letter")
+        pdf, _fmt = report._render_qweb_pdf(report.report_name, self.ids)
+        name = self.env._("Letter %(level)s - %(customer)s - %(date)s.pdf",
+                          level=self.level_id.name, customer=self.partner_id.name, date=self.date)
+        attachment = self.env["ir.attachment"].create({
+            "name": name, "raw": pdf, "mimetype": "application/pdf",
+            "res_model": self._name, "res_id": self.id,
+        })
+        self.letter_id = attachment
+
+    def _render_email(self):
+        """Subject and body: the accountant's edited version, else the level's template."""
+        self.ensure_one()
+        template = self.level_id.mail_template_id
+        if self.subject and self.body_html:
+            return self.subject, self.body_html
+        lang = template._render_lang(self.ids)[self.id]
+        template = template.with_context(lang=lang)
+        subject = self.subject or template._render_field("subject", self.ids)[self.id]
+        body = self.body_html or template._render_field("body_html", self.ids)[self.id]
+        return subject, body
+
+    def _invoice_attachments(self):
+        attachments = self.env["ir.attachment"]
+        if not self.level_id.attach_invoices:
+            return attachments
+        for move in self.line_ids.move_id:
+            pdf = move.invoice_pdf_report_id
+            if not pdf:
+                content, _fmt = self.env["ir.actions.report"]._render_qweb_pdf(
+                    "account.account_invoices", move.ids
+                )
+                pdf = attachments.create({
+                    "name": f"{(move.name or '').replace('/', '_')}.pdf", "raw": content,
+                    "mimetype": "application/pdf", "res_model": self._name, "res_id": self.id,
+                })
+            attachments |= pdf
+        return attachments
+
+    def _action_email(self):
+        subject, body = self._render_email()
+        company = self.company_id
+        attachments = self.letter_id | self._invoice_attachments()
+        mail = self.env["mail.mail"].sudo().create({
+            "subject": subject,
+            "body_html": body,
+            "email_from": (self.user_id.email_formatted if self.user_id.email else company.email_formatted)
+            or self.env.user.email_formatted,
+            "reply_to": company.relance_reply_to or False,
+            "recipient_ids": [fields.Command.link(self.contact_id.id)],
+            "model": self._name,
+            "res_id": self.id,
+            "auto_delete": False,
+            "attachment_ids": [fields.Command.set(attachments.ids)],
+            "message_type": "email_outgoing",
+        })
+        self.mail_id = mail
+
+    def _mark_sent(self):
+        """The reminder left: write the evidence, climb the invoices, schedule follow-ups."""
+        for comm in self:
+            level = comm.level_id
+            comm.write({"state": "sent", "failure_reason": False})
+            targets = comm.line_ids.filtered("level_id")
+            targets.move_id._relance_advance({line.move_id.id: line.level_id for line in targets}, comm.date)
+            interactions = comm._create_interactions()
+            if level.action_call:
+                comm._action_call()
+            if level.action_handoff:
+                comm._action_handoff()
+            comm.partner_id.message_post(
+                body=Markup("%s<br/>%s") % (
+                    self.env._("Reminder sent: %(level)s", level=level.name),
+                    ", ".join(interactions.mapped("summary")),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+
+    def _mark_failed(self, reason):
+        for comm in self:
+            comm.write({"state": "failed", "failure_reason": reason})
+            comm.message_post(body=self.env._("Reminder not sent: %(reason)s", reason=reason),
+                              subtype_xmlid="mail.mt_note")
+
+    def _create_interactions(self):
+        self.ensure_one()
+        level = self.level_id
+        common = {
+            "company_id": self.company_id.id,
+            "partner_id": self.partner_id.id,
+            "contact_id": self.contact_id.id,
+            "move_ids": [fields.Command.set(self.line_ids.move_id.ids)],
+            "level_id": level.id,
+            "communication_id": self.id,
+            "user_id": self.user_id.id or self.env.user.id,
+            "amount": self.amount_due,
+            "direction": "out",
+        }
+        vals_list = []
+        letters = self.letter_id
+        if level.action_email and self.mail_id:
+            vals_list.append(dict(common, kind="email", summary=self.mail_id.subject,
+                                  body=self.mail_id.body_html, mail_message_id=self.mail_id.mail_message_id.id,
+                                  attachment_ids=[fields.Command.set(self.mail_id.attachment_ids.ids)]))
+        if level.action_registered_letter:
+            vals_list.append(dict(common, kind="registered_letter", lrar_status="to_send",
+                                  summary=self.env._("Registered letter: %(level)s", level=level.name),
+                                  attachment_ids=[fields.Command.set(letters.ids)]))
+        elif level.action_letter:
+            vals_list.append(dict(common, kind="letter",
+                                  summary=self.env._("Letter: %(level)s", level=level.name),
+                                  attachment_ids=[fields.Command.set(letters.ids)]))
+        if level.action_handoff:
+            vals_list.append(dict(common, kind="handoff", direction="internal",
+                                  summary=self.env._("Handed off to recovery: %(level)s", level=level.name)))
+        if not vals_list:
+            vals_list.append(dict(common, kind="note", direction="internal",
+                                  summary=self.env._("Reminder step: %(level)s", level=level.name)))
+        return self.env["relance.interaction"].sudo().create(vals_list)
+
+    def _action_call(self):
+        self.partner_id.activity_schedule(
+            "relance_impayes.mail_activity_type_relance_call",
+            date_deadline=self.date,
+            summary=self.env._("Call about %(amount)s overdue", amount=self._format_amount(self.amount_due)),
+            note=self.env._("Level %(level)s: %(count)s invoice(s) overdue.", level=self.level_id.name,
+                            count=len(self.line_ids)),
+            user_id=(self.user_id or self.env.user).id,
+        )
+
+    def _action_handoff(self):
+        self.partner_id.activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=self.date,
+            summary=self.env._("Hand the file over to recovery"),
+            note=self.env._("Prepare the recovery file and hand it to a commissaire de justice, an agency or "
+                            "file an injonction de payer."),
+            user_id=(self.user_id or self.env.user).id,
+        )
+
+    def _format_amount(self, amount):
+        from odoo.tools.misc import formatLang
+        return formatLang(self.env, amount, currency_obj=self.currency_id)
+
+    # ------------------------------------------------------------------
+    # Buttons
+    # ------------------------------------------------------------------
+    def action_validate(self):
+        """A person approves queued reminders (formal notices...): they go at once."""
+        to_validate = self.filtered(lambda c: c.state == "to_validate")
+        if not to_validate:
+            raise UserError(self.env._("Only reminders waiting for validation can be validated."))
+        to_validate.write({
+            "validated_by_id": self.env.user.id,
+            "validated_date": fields.Datetime.now(),
+            "state": "draft",
+        })
+        to_validate._execute()
+        return True
+
+    def action_send_now(self):
+        """The accountant sends the reminder prepared by hand: the person is the validation."""
+        self.ensure_one()
+        if self.state != "draft":
+            raise UserError(self.env._("This reminder is not waiting to be sent."))
+        self.write({"validated_by_id": self.env.user.id, "validated_date": fields.Datetime.now()})
+        self._execute()
+        return True
+
+    def action_retry(self):
+        failed = self.filtered(lambda c: c.state == "failed")
+        if not failed:
+            raise UserError(self.env._("Only failed reminders can be retried."))
+        failed._execute()
+        return True
+
+    def action_cancel(self):
+        if self.filtered(lambda c: c.state in ("sent", "sending")):
+            raise UserError(self.env._("A reminder that was sent cannot be cancelled."))
+        self.write({"state": "cancelled"})
+        return True
+
+    def action_preview(self):
+        self.ensure_one()
+        return self.env.ref("relance_impayes.action_report_relance_letter").report_action(self)
+
+    # ------------------------------------------------------------------
+    # Rendering helpers for templates and letters
+    # ------------------------------------------------------------------
+    def _payment_link(self):
+        """Portal link where the customer can see and pay its invoices."""
+        self.ensure_one()
+        base = self.company_id.get_base_url()
+        moves = self.line_ids.move_id
+        if len(moves) == 1:
+            return base + moves._get_share_url(redirect=False).replace("/mail/view", "")
+        return base + "/my/invoices"
+
+    def _deadline_date(self):
+        self.ensure_one()
+        from datetime import timedelta
+        return self.date + timedelta(days=self.company_id.relance_payment_days)
+
+
+class RelanceCommunicationLine(models.Model):
+    _name = "relance.communication.line"
+    _description = "Invoice listed in a reminder"
+    _order = "date_due, id"
+
+    communication_id = fields.Many2one("relance.communication", required=True, ondelete="cascade", index=True)
+    move_id = fields.Many2one("account.move", "Invoice", required=True, ondelete="cascade", index=True)
+    level_id = fields.Many2one("relance.level", "Climbs to", ondelete="set null",
+                               help="Level this invoice reaches when the reminder is sent; empty when "
+                               "the invoice is only listed.")
+    date_due = fields.Date("Due date")
+    days_late = fields.Integer()
+    company_currency_id = fields.Many2one(related="communication_id.currency_id")
+    amount_residual = fields.Monetary("Amount due", currency_field="company_currency_id")
+    currency_id = fields.Many2one(related="move_id.currency_id")
+    invoice_date = fields.Date(related="move_id.invoice_date")
+    amount_total = fields.Monetary(related="move_id.amount_total", currency_field="currency_id")
+    amount_residual_currency = fields.Monetary(related="move_id.amount_residual", currency_field="currency_id",
+                                               string="Still due")
+
+    @api.model
+    def _prepare_vals(self, step):
+        return {
+            "move_id": step.move_id,
+            "level_id": step.target_level_id,
+            "date_due": step.date_due,
+            "days_late": step.days_late,
+            "amount_residual": step.residual,
+        }

@@ -1,0 +1,51 @@
+from odoo import api, fields, models
+
+
+class RelancePolicy(models.Model):
+    """An ordered ladder of reminder levels.
+
+    A company has a default policy (``res.company.relance_policy_id``); a customer may have its
+    own (``res.partner.relance_policy_id``, company-dependent). ``_policies_for_partners`` is
+    the one place that decides which policy applies, so later rules (segments) extend it.
+    """
+
+    _name = "relance.policy"
+    _description = "Dunning policy"
+    _order = "company_id, sequence, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    level_ids = fields.One2many("relance.level", "policy_id", string="Levels", copy=True)
+    level_count = fields.Integer(compute="_compute_level_count")
+    note = fields.Html(translate=True)
+
+    @api.depends("level_ids")
+    def _compute_level_count(self):
+        for policy in self:
+            policy.level_count = len(policy.level_ids)
+
+    def _ladder(self):
+        """Active levels in escalation order (by delay, then sequence)."""
+        self.ensure_one()
+        return self.level_ids.filtered("active").sorted(lambda lvl: (lvl.delay, lvl.sequence, lvl.id))
+
+    @api.model
+    def _policies_for_partners(self, partners, company):
+        """Map each commercial partner id to the policy that governs it in ``company``.
+
+        The customer's own policy wins, else the company default. Extension point for
+        segment rules (credit management)."""
+        partners = partners.with_company(company)
+        default = company.relance_policy_id
+        return {partner.id: partner.relance_policy_id or default for partner in partners}
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "active" in vals:
+            self.env["account.move"]._relance_recompute_next_dates(self.company_id)
+        return res

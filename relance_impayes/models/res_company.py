@@ -1,0 +1,54 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    relance_policy_id = fields.Many2one(
+        "relance.policy", string="Default dunning policy", check_company=True,
+        domain="[('company_id', '=', id)]",
+    )
+    relance_tolerance = fields.Monetary(
+        "Reminder tolerance", currency_field="currency_id", default=1.0,
+        help="A customer whose net balance (invoices less credit notes and unapplied payments) "
+        "is at or below this amount is not reminded.",
+    )
+    relance_min_interval = fields.Integer(
+        "Days between two reminders", default=5,
+        help="Minimum number of days between two reminders of the same invoice.",
+    )
+    relance_payment_days = fields.Integer(
+        "Days given to pay", default=8,
+        help="Deadline given to the customer in firm letters and formal notices, in days.",
+    )
+    relance_indemnity_amount = fields.Monetary(
+        "Fixed recovery indemnity", currency_field="currency_id", default=40.0,
+        help="Fixed indemnity for recovery costs per invoice paid late (C. com. L441-10, D441-5).",
+    )
+    relance_collector_id = fields.Many2one(
+        "res.users", string="Default collector",
+        help="Receives the call tasks of customers that have no collector or salesperson.",
+    )
+    relance_reply_to = fields.Char(
+        "Reply-to for reminders", help="Address that receives the customers' replies to reminders."
+    )
+
+    @api.constrains("relance_tolerance", "relance_min_interval", "relance_payment_days", "relance_indemnity_amount")
+    def _check_relance_settings(self):
+        for company in self:
+            if company.relance_tolerance < 0 or company.relance_indemnity_amount < 0:
+                raise ValidationError(self.env._("Reminder amounts cannot be negative."))
+            if company.relance_min_interval < 0 or company.relance_payment_days < 0:
+                raise ValidationError(self.env._("Reminder delays cannot be negative."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """A new company starts with a copy of the standard policy, ready to adapt."""
+        companies = super().create(vals_list)
+        template = self.env.ref("relance_impayes.relance_policy_default", raise_if_not_found=False)
+        if template:
+            for company in companies.filtered(lambda c: not c.relance_policy_id):
+                policy = template.sudo().with_context(active_test=False).copy({"company_id": company.id})
+                company.relance_policy_id = policy
+        return companies

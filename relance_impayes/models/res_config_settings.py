@@ -1,0 +1,15 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    relance_policy_id = fields.Many2one(
+        related="company_id.relance_policy_id", readonly=False, string="Default dunning policy"
+    )
+    relance_tolerance = fields.Monetary(related="company_id.relance_tolerance", readonly=False)
+    relance_min_interval = fields.Integer(related="company_id.relance_min_interval", readonly=False)
+    relance_payment_days = fields.Integer(related="company_id.relance_payment_days", readonly=False)
+    relance_indemnity_amount = fields.Monetary(related="company_id.relance_indemnity_amount", readonly=False)
+    relance_collector_id = fields.Many2one(related="company_id.relance_collector_id", readonly=False)
+    relance_reply_to = fields.Char(related="company_id.relance_reply_to", readonly=False)

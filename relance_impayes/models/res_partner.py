@@ -1,0 +1,139 @@
+from odoo import api, fields, models
+from odoo.fields import Domain
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    relance_policy_id = fields.Many2one(
+        "relance.policy", string="Dunning policy", company_dependent=True,
+        help="Leave empty to follow the company's default policy.",
+    )
+    relance_manual = fields.Boolean(
+        "Manual follow-up", company_dependent=True,
+        help="Never remind this customer automatically: the accountant sends reminders by hand.",
+    )
+    relance_collector_id = fields.Many2one(
+        "res.users", string="Collector", company_dependent=True,
+        help="Person in charge of recovering this customer's invoices. Defaults to the salesperson.",
+    )
+    relance_level_id = fields.Many2one(
+        "relance.level", string="Reminder level", compute="_compute_relance_status",
+        help="Highest level reached among the customer's open invoices.",
+    )
+    relance_next_date = fields.Date("Next reminder", compute="_compute_relance_status")
+    relance_overdue_amount = fields.Monetary(
+        "Overdue", compute="_compute_relance_status", currency_field="relance_currency_id"
+    )
+    relance_due_amount = fields.Monetary(
+        "Open invoices", compute="_compute_relance_status", currency_field="relance_currency_id"
+    )
+    relance_currency_id = fields.Many2one("res.currency", compute="_compute_relance_status")
+    relance_interaction_ids = fields.One2many("relance.interaction", "partner_id", string="Reminder history")
+    relance_interaction_count = fields.Integer(compute="_compute_relance_interaction_count")
+    relance_communication_ids = fields.One2many("relance.communication", "partner_id")
+
+    def _relance_collector(self):
+        """Who calls this customer: its collector, its salesperson, or the company default."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        return (
+            partner.relance_collector_id or partner.user_id or self.env.company.relance_collector_id
+            or self.env.user
+        )
+
+    def _relance_invoice_contact(self):
+        self.ensure_one()
+        return self.browse(self.commercial_partner_id.address_get(["invoice"])["invoice"])
+
+    @api.depends_context("company")
+    def _compute_relance_status(self):
+        company = self.env.company
+        today = fields.Date.context_today(self)
+        commercial = self.commercial_partner_id
+        base = (
+            Domain("company_id", "=", company.id)
+            & self.env["account.move"]._relance_open_domain()
+            & Domain("commercial_partner_id", "in", commercial.ids)
+        )
+        moves = self.env["account.move"]
+        levels = self.env["relance.level"]
+        due = dict(moves._read_group(base, ["commercial_partner_id"], ["amount_residual_signed:sum"]))
+        overdue = dict(moves._read_group(
+            base & Domain("invoice_date_due", "<", today), ["commercial_partner_id"], ["amount_residual_signed:sum"]
+        ))
+        status = {}
+        for partner, level, next_date in moves._read_group(
+            base, ["commercial_partner_id", "relance_level_id"], ["relance_next_date:min"]
+        ):
+            best_level, best_date = status.get(partner, (levels, False))
+            if level and (not best_level or level.delay > best_level.delay):
+                best_level = level
+            if next_date and (not best_date or next_date < best_date):
+                best_date = next_date
+            status[partner] = (best_level, best_date)
+        for partner in self:
+            cp = partner.commercial_partner_id
+            level, next_date = status.get(cp, (levels, False))
+            partner.relance_level_id = level
+            partner.relance_next_date = next_date
+            partner.relance_currency_id = company.currency_id
+            partner.relance_due_amount = due.get(cp, 0.0)
+            partner.relance_overdue_amount = overdue.get(cp, 0.0)
+
+    def _compute_relance_interaction_count(self):
+        counts = dict(self.env["relance.interaction"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+        ))
+        for partner in self:
+            partner.relance_interaction_count = counts.get(partner.commercial_partner_id, 0)
+
+    def write(self, vals):
+        res = super().write(vals)
+        if "relance_policy_id" in vals:
+            moves = self.env["account.move"].sudo().search(
+                self.env["account.move"]._relance_open_domain()
+                & Domain("commercial_partner_id", "in", self.commercial_partner_id.ids)
+            )
+            self.env.add_to_compute(moves._fields["relance_next_date"], moves)
+            self.env.add_to_compute(moves._fields["relance_next_level_id"], moves)
+        return res
+
+    # ------------------------------------------------------------------
+    # Actions
+    # ------------------------------------------------------------------
+    def action_relance_send(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Send reminder"),
+            "res_model": "relance.send",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
+    def action_relance_open_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("relance_impayes.relance_interaction_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_relance_open_invoices(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action["domain"] = Domain("commercial_partner_id", "=", self.commercial_partner_id.id) & self.env[
+            "account.move"
+        ]._relance_open_domain()
+        action["context"] = {"search_default_group_by_relance_level": 1, "create": False}
+        return action
+
+    @api.model
+    def action_relance_todo(self):
+        """The accountant's *To do*: customers with something due today, first the largest."""
+        decisions = self.env["account.move"]._relance_decide(self.env.company)
+        partner_ids = [d.partner_id for d in decisions if d.skip_reason in (None, "manual")]
+        action = self.env["ir.actions.act_window"]._for_xml_id("relance_impayes.res_partner_action_relance_todo")
+        action["domain"] = [("id", "in", partner_ids)]
+        return action

@@ -1,0 +1,3 @@
+from . import relance_send
+from . import relance_call_log
+from . import relance_interaction_correct

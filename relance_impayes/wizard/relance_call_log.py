@@ -1,0 +1,66 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
+from odoo.tools import plaintext2html
+
+from ..models.relance_interaction import CALL_OUTCOMES
+
+
+class RelanceCallLog(models.TransientModel):
+    """Log the outcome of a collection call in one click; the outcome decides the next step."""
+
+    _name = "relance.call.log"
+    _description = "Log a collection call"
+
+    activity_id = fields.Many2one("mail.activity", "Call task")
+    partner_id = fields.Many2one("res.partner", "Customer", required=True)
+    outcome = fields.Selection(CALL_OUTCOMES, required=True)
+    note = fields.Text()
+    call_back_date = fields.Date("Call back on")
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        activity = self.env["mail.activity"].browse(values.get("activity_id"))
+        if activity and activity.res_model == "res.partner" and "partner_id" in fields_list:
+            values["partner_id"] = activity.res_id
+        return values
+
+    def action_log(self):
+        self.ensure_one()
+        if self.outcome == "call_back" and not self.call_back_date:
+            raise UserError(self.env._("Give the date to call back."))
+        if self.call_back_date and self.call_back_date < fields.Date.context_today(self):
+            raise UserError(self.env._("The call-back date cannot be in the past."))
+        partner = self.partner_id.commercial_partner_id
+        label = dict(self._fields["outcome"]._description_selection(self.env))[self.outcome]
+        open_moves = self.env["account.move"].search(
+            self.env["account.move"]._relance_open_domain() & Domain("commercial_partner_id", "=", partner.id)
+            & Domain("company_id", "=", self.env.company.id)
+        )
+        interaction = self.env["relance.interaction"].create({
+            "partner_id": partner.id,
+            "kind": "call",
+            "direction": "out",
+            "call_outcome": self.outcome,
+            "summary": self.env._("Call: %(outcome)s", outcome=label),
+            "body": plaintext2html(self.note) if self.note else False,
+            "move_ids": [fields.Command.set(open_moves.ids)],
+            "level_id": open_moves.relance_level_id[-1:].id,
+        })
+        if self.activity_id:
+            self.activity_id.action_feedback(feedback=f"{label}. {self.note or ''}".strip())
+        retry = {"no_answer": 1, "voicemail": 2}.get(self.outcome)
+        next_date = self.call_back_date or (retry and fields.Date.context_today(self) + timedelta(days=retry))
+        if next_date:
+            partner.activity_schedule(
+                "relance_impayes.mail_activity_type_relance_call",
+                date_deadline=next_date,
+                summary=self.env._("Call back (%(outcome)s)", outcome=label),
+                user_id=partner._relance_collector().id,
+            )
+        partner.message_post(body=interaction.summary + (f" – {self.note}" if self.note else ""),
+                             subtype_xmlid="mail.mt_note")
+        return {"type": "ir.actions.act_window_close"}
