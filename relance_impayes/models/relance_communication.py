@@ -463,7 +463,7 @@ class RelanceCommunicationLine(models.Model):
                                "the invoice is only listed.")
     date_due = fields.Date("Due date")
     days_late = fields.Integer()
-    company_currency_id = fields.Many2one(related="communication_id.currency_id")
+    company_currency_id = fields.Many2one(related="communication_id.currency_id", string="Company currency")
     amount_residual = fields.Monetary("Amount due", currency_field="company_currency_id")
     currency_id = fields.Many2one(related="move_id.currency_id")
     invoice_date = fields.Date(related="move_id.invoice_date")

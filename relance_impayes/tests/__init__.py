@@ -1,0 +1,3 @@
+from . import test_relance_engine
+from . import test_relance_run
+from . import test_relance_screens

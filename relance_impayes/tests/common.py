@@ -1,0 +1,84 @@
+from datetime import date, timedelta
+
+from freezegun import freeze_time
+
+from odoo import Command
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.mail.tests.common import MailCase
+
+TODAY = date(2026, 3, 10)
+
+
+class RelanceCommon(AccountTestInvoicingCommon, MailCase):
+    """A company with the shipped standard policy, customers with emails and addresses."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company = cls.env.company
+        cls.company.write({"email": "compta@example.fr", "street": "1 rue de la Paix", "zip": "75002",
+                           "city": "Paris"})
+        cls.policy = cls.company.relance_policy_id
+        ladder = cls.policy.with_context(active_test=False).level_ids.sorted("delay")
+        (cls.lvl_courtesy, cls.lvl_amiable, cls.lvl_phone, cls.lvl_formal, cls.lvl_final, cls.lvl_notice,
+         cls.lvl_litigation) = ladder
+        cls.customer = cls._relance_customer("Dupont SARL")
+        cls.customer_b = cls._relance_customer("Martin SAS")
+
+    @classmethod
+    def _relance_customer(cls, name, **values):
+        return cls.env["res.partner"].create({
+            "name": name, "is_company": True, "email": f"{name.split()[0].lower()}@example.fr",
+            "street": "2 avenue Foch", "zip": "69006", "city": "Lyon", "country_id": cls.env.ref("base.fr").id,
+            **values,
+        })
+
+    @classmethod
+    def _relance_invoice(cls, partner, amount, days_late, post=True, company=None, currency=None):
+        """A posted invoice of ``amount`` (no tax) due ``days_late`` days before TODAY."""
+        due = TODAY - timedelta(days=days_late)
+        values = {
+            "move_type": "out_invoice",
+            "partner_id": partner.id,
+            "invoice_date": due - timedelta(days=30),
+            "invoice_date_due": due,
+            "invoice_line_ids": [Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount,
+                                                 "tax_ids": []})],
+        }
+        if currency:
+            values["currency_id"] = currency.id
+        move = cls.env["account.move"].with_company(company or cls.env.company).create(values)
+        if post:
+            move.action_post()
+        return move
+
+    def _pay(self, invoice, amount, pay_date=TODAY):
+        self.env["account.payment.register"].with_context(
+            active_model="account.move", active_ids=invoice.ids
+        ).create({"amount": amount, "payment_date": pay_date})._create_payments()
+
+    def _decide(self, on=TODAY, company=None):
+        with freeze_time(on):
+            decisions = self.env["account.move"]._relance_decide(company or self.company, on)
+        return {d.partner_id: d for d in decisions}
+
+    def _run_cron(self, on=TODAY):
+        """The scheduled action as the scheduler runs it, then the mail queue."""
+        with freeze_time(on), self.enter_registry_test_mode():
+            self.env.ref("relance_impayes.ir_cron_relance").method_direct_trigger()
+        self.env.invalidate_all()
+
+    def _send_queue(self, on=TODAY):
+        with freeze_time(on):
+            self.env["mail.mail"].sudo().search([("state", "=", "outgoing")]).send(raise_exception=False)
+        self.env.invalidate_all()
+
+    def _run_day(self, on=TODAY):
+        """One day of the process: the scheduled action, then the mail queue (mocked SMTP)."""
+        with self.mock_mail_gateway():
+            self._run_cron(on)
+            self._send_queue(on)
+
+    def _comms(self, partner=None):
+        domain = [("partner_id", "=", partner.id)] if partner else []
+        return self.env["relance.communication"].search(domain)
