@@ -12,9 +12,13 @@ from odoo_runner import LOG_FILE, collect_tests
 NARROWED = bool(os.environ.get('RELANCE_TEST_TAGS'))
 
 
-def _excerpt(records):
-    return '\n'.join(rec.first_line if len(records) > 10 else f'{rec.level} {rec.logger}: {rec.text}'
-                     for rec in records)
+def _excerpt(records, limit=3000):
+    """Log records with their tracebacks, each cut to ``limit`` characters."""
+    return '\n'.join(f'{rec.level} {rec.logger}: {rec.text[:limit]}' for rec in records)
+
+
+def _first_lines(records):
+    return '\n'.join(rec.first_line for rec in records)
 
 
 @pytest.mark.parametrize('test', collect_tests(), ids=str)
@@ -28,9 +32,9 @@ def test_odoo(test, odoo_run):
     if (test.logger, test.name) not in log.started:
         if NARROWED or not test.standard:
             pytest.skip('not selected by the test tags')
-        errors = ''.join(f'\n{rec.first_line}' for rec in log.install_errors)
         pytest.fail(f'{test} did not run: is {test.file} imported in {test.addon}/tests/__init__.py, '
-                    f'and did the module install (see test_odoo_run_result)?{errors}', pytrace=False)
+                    f'and did the module install (see test_odoo_run_result)?\n'
+                    f'{_first_lines(log.install_errors)}', pytrace=False)
 
 
 def test_odoo_run_result(odoo_run):
@@ -42,7 +46,7 @@ def test_odoo_run_result(odoo_run):
     if log.summary and log.summary[:2] != (0, 0):
         failed, errors, total = log.summary
         problems.append(f'Odoo reports {failed} failed, {errors} error(s) of {total} tests:\n'
-                        f'{_excerpt(log.failures)}')
+                        f'{_first_lines(log.failures)}')
     if odoo_run.returncode != 0:
         status = 'killed after timeout' if odoo_run.returncode is None else f'exit code {odoo_run.returncode}'
         problems.append(f'Odoo {status}' + ('' if problems else f'; end of the log:\n{log.tail()}'))

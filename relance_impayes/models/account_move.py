@@ -191,15 +191,13 @@ class AccountMove(models.Model):
         )
         if partners is not None:
             domain &= Domain("commercial_partner_id", "in", partners.commercial_partner_id.ids)
-        query = self.with_company(company)._search(domain)
-        rows = self.env.execute_query(query.select(
-            SQL.identifier("account_move", "id"),
-            SQL.identifier("account_move", "commercial_partner_id"),
-            SQL("COALESCE(account_move.invoice_date_due, account_move.invoice_date)"),
-            SQL.identifier("account_move", "relance_level_id"),
-            SQL.identifier("account_move", "relance_date"),
-            SQL.identifier("account_move", "amount_residual_signed"),
-        ))
+        moves = self.with_company(company)
+        query = moves._search(domain)
+        rows = self.env.execute_query(query.select(*(
+            moves._field_to_sql(self._table, fname, query)
+            for fname in ("id", "commercial_partner_id", "invoice_date_due", "relance_level_id", "relance_date",
+                          "amount_residual_signed")
+        )))
         if not rows:
             return []
         partner_ids = sorted({row[1] for row in rows})
@@ -216,6 +214,7 @@ class AccountMove(models.Model):
 
         decisions = {}
         for move_id, partner_id, date_due, level_id, last_date, residual in rows:
+            date_due = date_due or date
             partner = all_partners.browse(partner_id)
             policy = policies.get(partner_id)
             decision = decisions.get(partner_id)
@@ -266,20 +265,24 @@ class AccountMove(models.Model):
         payments included (company currency)."""
         if not partner_ids:
             return {}
+        aml = self.env["account.move.line"].with_company(company)
+        lines = aml._search(
+            Domain("company_id", "=", company.id)
+            & Domain("parent_state", "=", "posted")
+            & Domain("account_id.account_type", "=", "asset_receivable")
+            & Domain("reconciled", "=", False)
+            & Domain("partner_id.commercial_partner_id", "in", list(partner_ids))
+        )
         rows = self.env.execute_query(SQL(
             """
             SELECT partner.commercial_partner_id, SUM(line.amount_residual)
-              FROM account_move_line line
+              FROM (%s) line
               JOIN res_partner partner ON partner.id = line.partner_id
-             WHERE line.company_id = %(company)s
-               AND line.parent_state = 'posted'
-               AND line.account_type = 'asset_receivable'
-               AND NOT line.reconciled
-               AND partner.commercial_partner_id = ANY(%(partners)s)
              GROUP BY partner.commercial_partner_id
             """,
-            company=company.id,
-            partners=list(partner_ids),
+            lines.select(*(
+                aml._field_to_sql(aml._table, fname, lines) for fname in ("partner_id", "amount_residual")
+            )),
         ))
         return {partner_id: balance or 0.0 for partner_id, balance in rows}
 

@@ -317,13 +317,10 @@ class RelanceCommunication(models.Model):
                 comm._action_call()
             if level.action_handoff:
                 comm._action_handoff()
-            comm.partner_id.message_post(
-                body=Markup("%s<br/>%s") % (
-                    self.env._("Reminder sent: %(level)s", level=level.name),
-                    ", ".join(interactions.mapped("summary")),
-                ),
-                subtype_xmlid="mail.mt_note",
-            )
+            comm.partner_id._relance_log(Markup("%s<br/>%s") % (
+                self.env._("Reminder sent: %(level)s", level=level.name),
+                ", ".join(interactions.mapped("summary")),
+            ))
 
     def _mark_failed(self, reason):
         for comm in self:
@@ -368,17 +365,16 @@ class RelanceCommunication(models.Model):
         return self.env["relance.interaction"].sudo().create(vals_list)
 
     def _action_call(self):
-        self.partner_id.activity_schedule(
-            "relance_impayes.mail_activity_type_relance_call",
-            date_deadline=self.date,
+        self.partner_id._relance_schedule_call(
+            self.date,
             summary=self.env._("Call about %(amount)s overdue", amount=self._format_amount(self.amount_due)),
             note=self.env._("Level %(level)s: %(count)s invoice(s) overdue.", level=self.level_id.name,
                             count=len(self.line_ids)),
-            user_id=(self.user_id or self.env.user).id,
+            user=self.user_id or self.env.user,
         )
 
     def _action_handoff(self):
-        self.partner_id.activity_schedule(
+        self.partner_id.sudo().activity_schedule(
             "mail.mail_activity_data_todo",
             date_deadline=self.date,
             summary=self.env._("Hand the file over to recovery"),

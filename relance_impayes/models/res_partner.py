@@ -42,6 +42,22 @@ class ResPartner(models.Model):
             or self.env.user
         )
 
+    def _relance_log(self, body):
+        """Note on the customer's chatter, signed by the current user. Reminder users need not
+        be partner managers to leave this trace."""
+        self.ensure_one()
+        return self.commercial_partner_id.sudo().message_post(
+            body=body, author_id=self.env.user.partner_id.id, subtype_xmlid="mail.mt_note"
+        )
+
+    def _relance_schedule_call(self, deadline, summary, note="", user=None):
+        self.ensure_one()
+        return self.commercial_partner_id.sudo().activity_schedule(
+            "relance_impayes.mail_activity_type_relance_call",
+            date_deadline=deadline, summary=summary, note=note,
+            user_id=(user or self._relance_collector()).id,
+        )
+
     def _relance_invoice_contact(self):
         self.ensure_one()
         return self.browse(self.commercial_partner_id.address_get(["invoice"])["invoice"])

@@ -25,6 +25,12 @@ class RelanceCommon(AccountTestInvoicingCommon, MailCase):
         cls.customer = cls._relance_customer("Dupont SARL")
         cls.customer_b = cls._relance_customer("Martin SAS")
 
+    def setUp(self):
+        super().setUp()
+        freezer = freeze_time(TODAY)
+        freezer.start()
+        self.addCleanup(freezer.stop)
+
     @classmethod
     def _relance_customer(cls, name, **values):
         return cls.env["res.partner"].create({

@@ -148,6 +148,6 @@ class TestRelanceDecision(RelanceCommon):
         self.assertEqual(inv.relance_next_date, inv.invoice_date_due + timedelta(days=8))
 
     def test_foreign_currency_amounts_in_company_currency(self):
-        usd = self.setup_other_currency("USD", rates=[("2000-01-01", 2.0)])
-        self._relance_invoice(self.customer, 1000, days_late=10, currency=usd)
+        chf = self.setup_other_currency("CHF", rates=[("2000-01-01", 2.0)])
+        self._relance_invoice(self.customer, 1000, days_late=10, currency=chf)
         self.assertAlmostEqual(self._decide()[self.customer.id].amount_due, 500)

@@ -15,18 +15,18 @@ class RelanceCallLog(models.TransientModel):
     _description = "Log a collection call"
 
     activity_id = fields.Many2one("mail.activity", "Call task")
-    partner_id = fields.Many2one("res.partner", "Customer", required=True)
+    partner_id = fields.Many2one("res.partner", "Customer", required=True, compute="_compute_partner_id",
+                                 store=True, readonly=False)
     outcome = fields.Selection(CALL_OUTCOMES, required=True)
     note = fields.Text()
     call_back_date = fields.Date("Call back on")
 
-    @api.model
-    def default_get(self, fields_list):
-        values = super().default_get(fields_list)
-        activity = self.env["mail.activity"].browse(values.get("activity_id"))
-        if activity and activity.res_model == "res.partner" and "partner_id" in fields_list:
-            values["partner_id"] = activity.res_id
-        return values
+    @api.depends("activity_id")
+    def _compute_partner_id(self):
+        for wizard in self:
+            activity = wizard.activity_id
+            if activity.res_model == "res.partner":
+                wizard.partner_id = activity.res_id
 
     def action_log(self):
         self.ensure_one()
@@ -55,12 +55,6 @@ class RelanceCallLog(models.TransientModel):
         retry = {"no_answer": 1, "voicemail": 2}.get(self.outcome)
         next_date = self.call_back_date or (retry and fields.Date.context_today(self) + timedelta(days=retry))
         if next_date:
-            partner.activity_schedule(
-                "relance_impayes.mail_activity_type_relance_call",
-                date_deadline=next_date,
-                summary=self.env._("Call back (%(outcome)s)", outcome=label),
-                user_id=partner._relance_collector().id,
-            )
-        partner.message_post(body=interaction.summary + (f" – {self.note}" if self.note else ""),
-                             subtype_xmlid="mail.mt_note")
+            partner._relance_schedule_call(next_date, summary=self.env._("Call back (%(outcome)s)", outcome=label))
+        partner._relance_log(interaction.summary + (f" – {self.note}" if self.note else ""))
         return {"type": "ir.actions.act_window_close"}
