@@ -112,6 +112,7 @@ class RelanceCommunication(models.Model):
         batch_size = batch_size or int(
             self.env["ir.config_parameter"].sudo().get_param("relance_impayes.batch_size", 50)
         )
+        self._refresh_stale_next_dates(company, date)
         decisions = self.env["account.move"]._relance_decide(company, date)
         self._plan(company, [d for d in decisions if d.skip_reason is None], date)
         cron = self.env["ir.cron"]
@@ -122,6 +123,20 @@ class RelanceCommunication(models.Model):
             batch._execute()
             if not cron._commit_progress(len(batch)):
                 break  # out of time: the next run resumes with what is left
+
+    @api.model
+    def _refresh_stale_next_dates(self, company, date):
+        """Invoices whose next step was a courtesy reminder that passed its due date: their next
+        level is now the first one after the due date."""
+        moves = self.env["account.move"].search(
+            self.env["account.move"]._relance_open_domain()
+            & Domain("company_id", "=", company.id)
+            & Domain("relance_next_level_id.delay", "<", 0)
+            & Domain("invoice_date_due", "<", date)
+        )
+        if moves:
+            self.env.add_to_compute(moves._fields["relance_next_date"], moves)
+            self.env.add_to_compute(moves._fields["relance_next_level_id"], moves)
 
     @api.model
     def _pending_domain(self, company):

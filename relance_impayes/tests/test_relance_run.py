@@ -183,3 +183,11 @@ class TestRelanceRun(RelanceCommon):
         self.assertFalse(self.env["relance.communication"].with_user(user).search([("id", "in", comms.ids)]))
         self.assertFalse(self.env["relance.interaction"].with_user(user).search(
             [("id", "in", comms.interaction_ids.ids)]))
+
+    def test_courtesy_next_step_is_refreshed_once_due_date_passed(self):
+        self.lvl_courtesy.active = True
+        inv = self._relance_invoice(self.customer, 1000, days_late=-1)
+        self.assertEqual(inv.relance_next_level_id, self.lvl_courtesy)
+        self._run_day(TODAY + timedelta(days=3))
+        self.assertEqual(self._comms(self.customer).mapped("state"), [], "no courtesy reminder after the due date")
+        self.assertEqual(inv.relance_next_level_id, self.lvl_amiable)
