@@ -33,6 +33,11 @@
     "demo": [
         "demo/relance_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "relance_impayes/static/tests/tours/**/*",
+        ],
+    },
     "installable": True,
     "application": False,
 }

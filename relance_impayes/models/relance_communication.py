@@ -261,9 +261,16 @@ class RelanceCommunication(models.Model):
                 contact=contact.display_name or self.partner_id.display_name,
             ))
 
+    def _letter_report(self):
+        """A registered letter is the formal notice (mise en demeure); other letters are reminders."""
+        self.ensure_one()
+        if self.level_id.action_registered_letter:
+            return self.env.ref("relance_impayes.action_report_mise_en_demeure")
+        return self.env.ref("relance_impayes.action_report_relance_letter")
+
     def _action_letter(self):
-        report = self.env.ref("relance_impayes.action_report_relance_letter")
-        pdf, _fmt = report._render_qweb_pdf(report.report_name, self.ids)
+        report = self._letter_report()
+        pdf, _fmt = report._render_qweb_pdf(report.report_name, self.ids, data={"date": fields.Date.to_string(self.date)})
         name = self.env._("Letter %(level)s - %(customer)s - %(date)s.pdf",
                           level=self.level_id.name, customer=self.partner_id.name, date=self.date)
         attachment = self.env["ir.attachment"].create({
@@ -442,7 +449,7 @@ class RelanceCommunication(models.Model):
 
     def action_preview(self):
         self.ensure_one()
-        return self.env.ref("relance_impayes.action_report_relance_letter").report_action(self)
+        return self._letter_report().report_action(self, data={"date": fields.Date.to_string(self.date)})
 
     # ------------------------------------------------------------------
     # Rendering helpers for templates and letters

@@ -1,20 +1,126 @@
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.tools import format_amount, format_date
 
 
-class ReportRelanceLetter(models.AbstractModel):
-    """Letters share the QWeb helpers of the email templates (format_date, format_amount)."""
+class RelanceReportMixin(models.AbstractModel):
+    """Shared rendering helpers of the reminder letters: the same ``format_date`` and
+    ``format_amount`` as the email templates, and the computation date."""
 
-    _name = "report.relance_impayes.report_relance_letter"
-    _description = "Reminder letter"
+    _name = "relance.report.mixin"
+    _description = "Reminder report helpers"
+    _doc_model = None
 
     @api.model
     def _get_report_values(self, docids, data=None):
-        docs = self.env["relance.communication"].browse(docids)
+        docs = self.env[self._doc_model].browse(docids)
+        on = fields.Date.to_date((data or {}).get("date")) or fields.Date.context_today(self)
         return {
             "doc_ids": docids,
-            "doc_model": "relance.communication",
+            "doc_model": self._doc_model,
             "docs": docs,
+            "report_date": on,
             "format_date": lambda value, pattern=False: format_date(self.env, value, date_format=pattern),
             "format_amount": lambda amount, currency: format_amount(self.env, amount, currency),
+            "format_rate": lambda rate: f"{rate:.2f} %",
+            "penalty_rows": lambda moves: self._penalty_rows(moves, on),
+            "qr_code": lambda company, amount, reference, debtor: self._qr_code(company, amount, reference, debtor),
         }
+
+    @api.model
+    def _penalty_rows(self, moves, on):
+        """Per overdue invoice: principal, penalties and indemnity at ``on``, in the invoice's
+        currency, with totals converted to the company currency at that date."""
+        rows, totals = [], {"principal": 0.0, "interest": 0.0, "indemnity": 0.0, "total": 0.0}
+        for move in moves.sorted(lambda m: (m.invoice_date_due, m.id)):
+            penalties = move._relance_penalties(on)
+            if penalties["days_late"] <= 0:
+                continue
+            rows.append({"move": move, "penalties": penalties, "principal": move.amount_residual})
+            company = move.company_id
+            for key, amount in (("principal", move.amount_residual), ("interest", penalties["interest"]),
+                                ("indemnity", penalties["indemnity"])):
+                converted = move.currency_id._convert(amount, company.currency_id, company, on)
+                totals[key] += converted
+                totals["total"] += converted
+        warnings = sorted({w for row in rows for w in row["penalties"]["warnings"]})
+        return {"rows": rows, "totals": totals, "warnings": warnings}
+
+    @api.model
+    def _qr_code(self, company, amount, reference, debtor):
+        """SEPA QR code of the company's first bank account, when Odoo can build one."""
+        bank = company.partner_id.bank_ids[:1]
+        if not bank or amount <= 0:
+            return False
+        return bank.build_qr_code_base64(amount, reference, None, company.currency_id, debtor, silent_errors=True)
+
+
+class ReportRelanceLetter(models.AbstractModel):
+    _name = "report.relance_impayes.report_relance_letter"
+    _inherit = "relance.report.mixin"
+    _description = "Reminder letter"
+    _doc_model = "relance.communication"
+
+
+class ReportMiseEnDemeure(models.AbstractModel):
+    _name = "report.relance_impayes.report_mise_en_demeure"
+    _inherit = "relance.report.mixin"
+    _description = "Formal notice"
+    _doc_model = "relance.communication"
+
+
+class ReportReleveCompte(models.AbstractModel):
+    _name = "report.relance_impayes.report_releve_compte"
+    _inherit = "relance.report.mixin"
+    _description = "Customer statement"
+    _doc_model = "res.partner"
+
+    AGING = ((None, 0), (1, 30), (31, 60), (61, 90), (91, None))
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        values = super()._get_report_values(docids, data)
+        values["statement"] = lambda partner: self._statement(partner, values["report_date"])
+        return values
+
+    @api.model
+    def _statement(self, partner, on):
+        """Every open receivable item of the customer, with its aging bucket."""
+        company = self.env.company
+        lines = self.env["account.move.line"].search([
+            ("company_id", "=", company.id),
+            ("partner_id", "child_of", partner.commercial_partner_id.id),
+            ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_receivable"),
+            ("reconciled", "=", False),
+        ], order="date_maturity, date, id")
+        buckets = [0.0] * len(self.AGING)
+        items = []
+        for line in lines:
+            due = line.date_maturity or line.date
+            late = (on - due).days
+            index = next(i for i, (low, high) in enumerate(self.AGING)
+                         if (low is None or late >= low) and (high is None or late <= high))
+            buckets[index] += line.amount_residual
+            items.append({"line": line, "due": due, "late": late, "bucket": index})
+        return {"items": items, "buckets": buckets, "total": sum(buckets), "currency": company.currency_id}
+
+
+class ReportDossierRecouvrement(models.AbstractModel):
+    _name = "report.relance_impayes.report_dossier_recouvrement"
+    _inherit = "relance.report.mixin"
+    _description = "Recovery file"
+    _doc_model = "res.partner"
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        values = super()._get_report_values(docids, data)
+        values["open_invoices"] = lambda partner: self.env["account.move"].search(
+            self.env["account.move"]._relance_open_domain()
+            & fields.Domain("company_id", "=", self.env.company.id)
+            & fields.Domain("commercial_partner_id", "=", partner.commercial_partner_id.id)
+        )
+        values["history"] = lambda partner: self.env["relance.interaction"].search(
+            [("partner_id", "=", partner.commercial_partner_id.id), ("company_id", "=", self.env.company.id)],
+            order="date, id",
+        )
+        return values

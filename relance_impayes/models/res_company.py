@@ -52,3 +52,42 @@ class ResCompany(models.Model):
                 policy = template.sudo().with_context(active_test=False).copy({"company_id": company.id})
                 company.relance_policy_id = policy
         return companies
+
+    # ------------------------------------------------------------------
+    # Late-payment penalties (C. com. L441-10 II)
+    # ------------------------------------------------------------------
+    relance_penalty_rate = fields.Float(
+        "Late-payment penalty rate (%)", digits=(16, 2), default=0.0,
+        help="Annual rate of the late-payment penalties stated in your terms of sale. 0 applies the legal "
+        "default: the ECB rate of the half-year + 10 points. A contractual rate cannot be lower than 3 times "
+        "the legal interest rate.",
+    )
+    relance_interest_account_id = fields.Many2one(
+        "account.account", string="Late-payment interest account", check_company=True,
+        help="Income account of late-payment penalties. Empty: 763100 of the French chart.",
+    )
+    relance_indemnity_account_id = fields.Many2one(
+        "account.account", string="Recovery indemnity account", check_company=True,
+        help="Income account of fixed recovery indemnities. Empty: 758100 of the French chart.",
+    )
+
+    @api.constrains("relance_penalty_rate")
+    def _check_relance_penalty_rate(self):
+        for company in self:
+            self.env["relance.rate"]._relance_check_contract_rate(
+                company.relance_penalty_rate, company.display_name
+            )
+
+    def _relance_penalty_accounts(self):
+        """``(interest account, indemnity account)`` of the company: the configured ones, else the
+        accounts 763100 and 758100 of the French chart when they exist (empty recordsets otherwise)."""
+        self.ensure_one()
+        accounts = self.env["account.account"].with_company(self).sudo()
+        domain = accounts._check_company_domain(self)
+
+        def by_code(code):
+            return accounts.search([*domain, ("code", "=", code)], limit=1)
+
+        interest = self.relance_interest_account_id or by_code("763100")
+        indemnity = self.relance_indemnity_account_id or by_code("758100")
+        return interest.sudo(False), indemnity.sudo(False)
