@@ -4,7 +4,9 @@ Configuration: ~/.odoorc (or $ODOO_RC), then ``--addons-path`` extended with the
 ``relance_impayes`` is found. Shared by generate.py and bench_daily_run.py.
 """
 import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -41,3 +43,15 @@ def open_registry(db, log_level="warn"):
     from odoo.modules.registry import Registry
 
     return Registry(db)
+
+
+def install_module(db, flag="-u"):
+    """``-i`` (install) or ``-u`` (update) relance_impayes in ``db`` with a separate Odoo process."""
+    cmd = [sys.executable, "-m", "odoo", "-d", db, f"--addons-path={addons_path()}", flag, "relance_impayes",
+           "--stop-after-init", "--log-level=warn"]
+    started = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, cwd="/tmp")
+    if out.returncode:
+        sys.stderr.write(out.stdout[-4000:] + out.stderr[-4000:])
+        raise SystemExit(f"{' '.join(cmd)} failed")
+    print(f"  odoo {flag} relance_impayes on {db}: {time.perf_counter() - started:.1f}s")

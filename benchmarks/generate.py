@@ -43,7 +43,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _odoo_env import (  # noqa: E402
-    BENCH_REF_PREFIX, DATE_PARAM, DEFAULT_DB, TEMPLATE_DB, addons_path, open_registry,
+    BENCH_REF_PREFIX, DATE_PARAM, DEFAULT_DB, TEMPLATE_DB, install_module, open_registry,
 )
 
 SIZE_PARAM = "relance_bench.size"
@@ -87,18 +87,6 @@ def create_db(db, template=TEMPLATE_DB):
     else:
         raise SystemExit(f"createdb -T {template} {db}: template busy, giving up")
     install_module(db, "-i")
-
-
-def install_module(db, flag="-u"):
-    """``-i`` (install) or ``-u`` (update) relance_impayes in ``db`` with a separate Odoo process."""
-    cmd = [sys.executable, "-m", "odoo", "-d", db, f"--addons-path={addons_path()}", flag, "relance_impayes",
-           "--stop-after-init", "--log-level=warn"]
-    started = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, text=True, cwd="/tmp")
-    if out.returncode:
-        sys.stderr.write(out.stdout[-4000:] + out.stderr[-4000:])
-        raise SystemExit(f"{' '.join(cmd)} failed")
-    print(f"  odoo {flag} relance_impayes on {db}: {time.perf_counter() - started:.1f}s")
 
 
 def drop_db(db):

@@ -10,3 +10,6 @@ from . import mail_mail
 from . import mail_activity
 from . import relance_report
 from . import relance_demo
+from . import relance_penalty
+from . import relance_rate
+from . import account_move_line

@@ -1,10 +1,14 @@
 from dataclasses import dataclass, field
 from datetime import date as Date, timedelta
 
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL
+
+from . import relance_penalty
 
 
 @dataclass
@@ -32,6 +36,7 @@ class PartnerDecision:
     amount_due: float = 0.0
     net_balance: float = 0.0
     skip_reason: str | None = None
+    awaiting_notice: bool = False
 
 
 def next_level_step(ladder, level, date_due, last_date, today, min_interval):
@@ -211,6 +216,8 @@ class AccountMove(models.Model):
         balances = self._relance_net_balances(company, partner_ids)
         tolerance = company.relance_tolerance
         min_interval = company.relance_min_interval
+        handoff_levels = {lvl.id for ladder in ladders.values() for lvl in ladder if lvl.action_handoff}
+        deadlines = None  # formal-notice deadlines, read once if a hand-off is in sight
 
         decisions = {}
         for move_id, partner_id, date_due, level_id, last_date, residual in rows:
@@ -228,6 +235,15 @@ class AccountMove(models.Model):
             level = level_by_id.get(level_id)
             target, when = next_level_step(ladder, level, date_due, last_date, date, min_interval)
             target_id = target.id if target and when <= date else None
+            if target_id in handoff_levels:
+                if deadlines is None:
+                    deadlines = self.browse(row[0] for row in rows)._relance_notice_deadlines()
+                deadline = deadlines.get(move_id)
+                if not deadline or deadline >= date:
+                    # the hand-off is offered only once the formal notice's deadline has passed
+                    target_id = None
+                    when = deadline and max(when, deadline + timedelta(days=1))
+                    decision.awaiting_notice = True
             days_late = (date - date_due).days
             if target_id or days_late > 0:
                 decision.steps.append(InvoiceStep(
@@ -245,7 +261,8 @@ class AccountMove(models.Model):
             targets = [step.target_level_id for step in decision.steps if step.target_level_id]
             decision.amount_due = company.currency_id.round(sum(step.residual for step in decision.steps))
             if not targets:
-                decision.skip_reason = decision.skip_reason or "nothing_due"
+                decision.skip_reason = decision.skip_reason or (
+                    "awaiting_notice" if decision.awaiting_notice else "nothing_due")
             elif not decision.skip_reason and company.currency_id.compare_amounts(
                 decision.net_balance, tolerance
             ) <= 0:
@@ -311,3 +328,316 @@ class AccountMove(models.Model):
         action["domain"] = [("move_ids", "in", self.ids)]
         action["context"] = {"default_move_ids": self.ids, "default_partner_id": self.commercial_partner_id.id}
         return action
+
+    # ------------------------------------------------------------------
+    # Late-payment penalties (C. com. L441-10 II, D441-5; C. civ. 1231-6)
+    # ------------------------------------------------------------------
+    relance_penalty_waived = fields.Boolean(
+        "Penalties waived", copy=False, tracking=True,
+        help="No late-payment penalty nor recovery indemnity is claimed for this invoice.",
+    )
+    relance_penalty_waive_reason = fields.Char("Reason for waiving penalties", copy=False, tracking=True)
+    relance_interest_amount = fields.Monetary(
+        "Late-payment interest", compute="_compute_relance_penalty_amounts", currency_field="currency_id",
+        help="Late-payment penalties (or legal interest for a private customer after a formal notice) "
+        "accrued up to today.",
+    )
+    relance_indemnity_amount = fields.Monetary(
+        "Recovery indemnity", compute="_compute_relance_penalty_amounts", currency_field="currency_id",
+        help="Fixed indemnity for recovery costs owed by a business customer for an invoice paid late.",
+    )
+    relance_penalty_total = fields.Monetary(
+        "Penalties due", compute="_compute_relance_penalty_amounts", currency_field="currency_id",
+    )
+
+    @api.constrains("relance_penalty_waived", "relance_penalty_waive_reason")
+    def _check_relance_penalty_waive_reason(self):
+        for move in self:
+            if move.relance_penalty_waived and not (move.relance_penalty_waive_reason or "").strip():
+                raise ValidationError(self.env._(
+                    "Give a reason to waive the late-payment penalties of %(invoice)s.", invoice=move.display_name
+                ))
+
+    @api.depends(
+        "move_type", "state", "invoice_date_due", "currency_id", "amount_residual", "payment_state",
+        "relance_penalty_waived", "commercial_partner_id.relance_is_consumer",
+        "commercial_partner_id.relance_penalty_waived", "commercial_partner_id.relance_penalty_rate",
+        "company_id.relance_penalty_rate", "company_id.relance_indemnity_amount",
+    )
+    @api.depends_context("relance_date", "company")
+    def _compute_relance_penalty_amounts(self):
+        results = self._relance_penalties_batch(self.env.context.get("relance_date"))
+        for move in self:
+            result = results[move.id]
+            move.relance_interest_amount = result["interest"]
+            move.relance_indemnity_amount = result["indemnity"]
+            move.relance_penalty_total = result["total"]
+
+    def _relance_penalties(self, date=None):
+        """Late-payment penalties of this customer invoice on ``date`` (default: the ``relance_date``
+        context key, else today), also for an invoice already paid late.
+
+        :return: dict with ``days_late``, ``currency`` (invoice currency), ``base`` (unpaid on
+            ``date``, tax included), ``periods`` (see :func:`relance_penalty.interest_periods`, interest
+            rounded), ``interest``, ``indemnity``, ``total`` (invoice currency), ``waived``,
+            ``consumer`` and ``warnings`` (translated sentences about missing reference rates).
+        """
+        self.ensure_one()
+        return self._relance_penalties_batch(date)[self.id]
+
+    def _relance_penalties_batch(self, date=None):
+        """:meth:`_relance_penalties` of every move of ``self``, as ``{move id: result}``, with a fixed
+        number of queries (rates, formal notices, payments prefetched for the whole batch)."""
+        date = fields.Date.to_date(
+            date or self.env.context.get("relance_date") or fields.Date.context_today(self)
+        )
+        results = {}
+        todo = self.filtered(
+            lambda m: m.move_type == "out_invoice" and m.state == "posted" and m.invoice_date_due
+            and not m.relance_is_penalty_invoice
+        )
+        for move in self - todo:
+            results[move.id] = self._relance_penalty_result(move.currency_id, consumer=False)
+        if not todo:
+            return results
+        rate_tables = self.env["relance.rate"]._relance_rate_tables()
+        lookups = {kind: relance_penalty.rate_lookup(table) for kind, table in rate_tables.items()}
+        notices = todo._relance_formal_notice_dates()
+        indemnities = {}
+        for company, moves in todo.grouped("company_id").items():
+            moves = moves.with_company(company)
+            for move in moves:
+                currency = move.currency_id
+                partner = move.commercial_partner_id
+                consumer = partner.relance_is_consumer
+                result = self._relance_penalty_result(currency, consumer)
+                base, events = move._relance_penalty_events()
+                precision = currency.rounding / 2
+                result["base"] = currency.round(relance_penalty.unpaid_at(base, events, date))
+                result["days_late"] = relance_penalty.days_late(
+                    move.invoice_date_due, date, base, events, precision
+                )
+                results[move.id] = result
+                if move.relance_penalty_waived or partner.relance_penalty_waived:
+                    result["waived"] = True
+                    continue
+                if not result["days_late"]:
+                    continue
+                start = move.invoice_date_due
+                if consumer:
+                    notice = notices.get(move.id)
+                    if not notice:
+                        continue
+                    start = max(start, notice)
+                    kind, rate_for = "legal_interest", lookups["legal_interest"]
+                elif partner.relance_penalty_rate > 0 or company.relance_penalty_rate > 0:
+                    kind = "contract"
+                    rate_for = relance_penalty.flat_rate(partner.relance_penalty_rate or company.relance_penalty_rate)
+                else:
+                    kind, rate_for = "legal", lookups["legal"]
+                periods = relance_penalty.interest_periods(
+                    start, date, base, events, rate_for, kind, precision
+                )
+                for period in periods:
+                    period["base"] = currency.round(period["base"])
+                    period["interest"] = currency.round(period["interest"])
+                result["periods"] = periods
+                result["interest"] = currency.round(sum(period["interest"] for period in periods))
+                if kind != "contract":
+                    result["warnings"] = self._relance_rate_warnings(periods, rate_tables[kind])
+                if not consumer:
+                    key = (company, currency)
+                    if key not in indemnities:
+                        indemnities[key] = company.currency_id._convert(
+                            company.relance_indemnity_amount, currency, company, date
+                        )
+                    result["indemnity"] = indemnities[key]
+                result["total"] = currency.round(result["interest"] + result["indemnity"])
+        return results
+
+    @api.model
+    def _relance_penalty_result(self, currency, consumer):
+        return {
+            "days_late": 0, "currency": currency, "base": 0.0, "periods": [], "interest": 0.0,
+            "indemnity": 0.0, "total": 0.0, "waived": False, "consumer": bool(consumer), "warnings": [],
+        }
+
+    def _relance_penalty_events(self):
+        """``(amount, events)``: the invoice total (tax included, invoice currency) and its
+        settlements as ``(date, amount)`` — payments and credit notes reconciled with it, at the
+        date of the counterpart entry."""
+        self.ensure_one()
+        lines = self.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        events = [
+            (partial.credit_move_id.date, partial.debit_amount_currency)
+            for line in lines for partial in line.matched_credit_ids
+            if partial.debit_amount_currency
+        ]
+        # A payment registered without a journal entry (no outstanding account) is not reconciled:
+        # Odoo shows the invoice "in payment"; what it left open counts as paid on the payment date.
+        pending = self.matched_payment_ids.filtered(lambda p: not p.move_id and p.state in ("in_process", "paid"))
+        if pending and not self.currency_id.is_zero(self.amount_residual):
+            events.append((max(pending.mapped("date")), self.amount_residual))
+        return sum(lines.mapped("amount_currency")), events
+
+    def _relance_rate_warnings(self, periods, table):
+        warnings = []
+        for period in periods:
+            if period["fallback"]:
+                message = self.env._(
+                    "No reference rate for %(half_year)s: the rate of %(fallback)s was used.",
+                    half_year=period["half_year"], fallback=period["fallback_half_year"],
+                )
+            elif not table:
+                message = self.env._(
+                    "No reference rate for %(half_year)s: no interest was computed. Record the rates of the "
+                    "half-year in the reference rates.",
+                    half_year=period["half_year"],
+                )
+            else:
+                continue
+            if message not in warnings:
+                warnings.append(message)
+        return warnings
+
+    def _relance_formal_notice_date(self):
+        """Date of the formal notice of this invoice: the receipt (or first presentation) of the first
+        registered letter that listed it, failing that its posting date. ``False`` while no
+        registered letter has left (one still to post is no notice)."""
+        self.ensure_one()
+        return self._relance_formal_notice_dates().get(self.id, False)
+
+    def _relance_formal_notice_dates(self):
+        """``{move id: date}`` of :meth:`_relance_formal_notice_date` for the whole recordset, in one query."""
+        if not self.ids:
+            return {}
+        letters = self.env["relance.interaction"].sudo().search_fetch(
+            [("kind", "=", "registered_letter"), ("move_ids", "in", self.ids),
+             ("lrar_status", "not in", ("to_send", "returned"))],
+            ["lrar_sent_date", "lrar_receipt_date", "move_ids"], order="date, id",
+        )
+        notices = {}
+        for letter in letters:
+            notice = letter.lrar_receipt_date or letter.lrar_sent_date
+            if not notice:
+                continue
+            for move_id in letter.move_ids.ids:
+                notices.setdefault(move_id, notice)
+        return notices
+
+    # ------------------------------------------------------------------
+    # Penalty invoices: what was already charged, never twice
+    # ------------------------------------------------------------------
+    relance_penalty_line_ids = fields.One2many(
+        "account.move.line", "relance_penalty_source_id", string="Penalty invoice lines", readonly=True
+    )
+    relance_interest_charged = fields.Monetary(
+        "Interest invoiced", compute="_compute_relance_charged", store=True, currency_field="currency_id",
+        help="Late-payment interest of this invoice already put on a penalty invoice (draft or posted).",
+    )
+    relance_penalty_charged_until = fields.Date(
+        "Interest invoiced up to", compute="_compute_relance_charged", store=True,
+    )
+    relance_indemnity_charged = fields.Boolean(
+        "Indemnity invoiced", compute="_compute_relance_charged", store=True,
+    )
+    relance_is_penalty_invoice = fields.Boolean(
+        "Penalty invoice", compute="_compute_relance_is_penalty_invoice", store=True,
+    )
+    relance_penalty_source_ids = fields.Many2many(
+        "account.move", compute="_compute_relance_penalty_sources", string="Invoices charged",
+    )
+
+    @api.depends("relance_penalty_line_ids.price_subtotal", "relance_penalty_line_ids.parent_state",
+                 "relance_penalty_line_ids.relance_penalty_date_to")
+    def _compute_relance_charged(self):
+        for move in self:
+            lines = move.relance_penalty_line_ids.filtered(lambda line: line.parent_state != "cancel")
+            interest = lines.filtered(lambda line: line.relance_penalty_kind == "interest")
+            move.relance_interest_charged = sum(interest.mapped("price_subtotal"))
+            move.relance_penalty_charged_until = max(interest.mapped("relance_penalty_date_to"), default=False)
+            move.relance_indemnity_charged = any(line.relance_penalty_kind == "indemnity" for line in lines)
+
+    @api.depends("invoice_line_ids.relance_penalty_source_id")
+    def _compute_relance_penalty_sources(self):
+        for move in self:
+            move.relance_penalty_source_ids = move.invoice_line_ids.relance_penalty_source_id
+
+    @api.depends("invoice_line_ids.relance_penalty_source_id")
+    def _compute_relance_is_penalty_invoice(self):
+        for move in self:
+            move.relance_is_penalty_invoice = bool(move.invoice_line_ids.relance_penalty_source_id)
+
+    def _relance_penalties_to_charge(self, date):
+        """What is still to invoice on ``date``: interest accrued since the last penalty invoice
+        (cumulative interest less what was charged) and the indemnity if not charged yet."""
+        results = self._relance_penalties_batch(date)
+        to_charge = {}
+        for move in self:
+            result = results[move.id]
+            currency = result["currency"]
+            interest = currency.round(result["interest"] - move.relance_interest_charged)
+            indemnity = 0.0 if move.relance_indemnity_charged else result["indemnity"]
+            if currency.compare_amounts(interest, 0) > 0 or currency.compare_amounts(indemnity, 0) > 0:
+                to_charge[move.id] = {
+                    "interest": max(interest, 0.0), "indemnity": indemnity, "result": result,
+                    "date_from": move.relance_penalty_charged_until or move.invoice_date_due,
+                }
+        return to_charge
+
+    def action_relance_penalty_invoice(self):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Invoice penalties"),
+            "res_model": "relance.penalty.invoice",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_move_ids": self.filtered(lambda m: m.move_type == "out_invoice").ids},
+        }
+
+    # ------------------------------------------------------------------
+    # Limitation (C. com. L110-4: 5 years; C. conso L218-2: 2 years)
+    # ------------------------------------------------------------------
+    relance_prescription_date = fields.Date(
+        "Time-barred on", compute="_compute_relance_prescription_date", store=True,
+        help="Date at which the claim becomes time-barred: 5 years after the due date between "
+        "businesses, 2 years for a private customer.",
+    )
+
+    @api.depends("invoice_date_due", "move_type", "commercial_partner_id.relance_is_consumer")
+    def _compute_relance_prescription_date(self):
+        for move in self:
+            if move.move_type != "out_invoice" or not move.invoice_date_due:
+                move.relance_prescription_date = False
+                continue
+            years = 2 if move.commercial_partner_id.relance_is_consumer else 5
+            move.relance_prescription_date = move.invoice_date_due + relativedelta(years=years)
+
+    @api.model
+    def _relance_prescription_domain(self, company, date=None):
+        """Open invoices whose claim becomes time-barred within the company's warning period."""
+        date = fields.Date.to_date(date or fields.Date.context_today(self))
+        limit = date + relativedelta(months=company.relance_prescription_warning_months)
+        return (self._relance_open_domain() & Domain("company_id", "=", company.id)
+                & Domain("relance_prescription_date", "<=", limit))
+
+    # ------------------------------------------------------------------
+    # Formal notice: its deadline counts from receipt (or first presentation)
+    # ------------------------------------------------------------------
+    def _relance_notice_deadlines(self):
+        """``{move id: deadline}``: receipt (or first presentation) of the registered letter that
+        listed the invoice, plus the days given to pay. Invoices whose notice was not received
+        (or not yet recorded) have no deadline: the hand-off waits."""
+        if not self.ids:
+            return {}
+        letters = self.env["relance.interaction"].sudo().search_fetch(
+            [("kind", "=", "registered_letter"), ("move_ids", "in", self.ids),
+             ("lrar_receipt_date", "!=", False), ("lrar_status", "in", ("received", "refused", "not_claimed"))],
+            ["lrar_receipt_date", "move_ids", "company_id"], order="date desc, id desc",
+        )
+        deadlines = {}
+        for letter in letters:
+            deadline = letter.lrar_receipt_date + relativedelta(days=letter.company_id.relance_payment_days)
+            for move_id in letter.move_ids.ids:
+                deadlines.setdefault(move_id, deadline)
+        return deadlines

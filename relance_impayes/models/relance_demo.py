@@ -15,24 +15,15 @@ _logger = logging.getLogger(__name__)
 DEMO_REF = "RLC-DEMO-"
 IBAN = "FR76 3000 6000 0112 3456 7890 189"
 
+# Short key: (XML id of the standard level, summary of its email, of its letter or hand-off)
 LEVELS = {
-    "amiable": "relance_level_amiable",
-    "phone": "relance_level_phone",
-    "formal": "relance_level_formal",
-    "final": "relance_level_final",
-    "med": "relance_level_mise_en_demeure",
-    "lit": "relance_level_contentieux",
-}
-
-# What the history says was sent at each level: (email summary, letter / hand-off summary)
-LEVEL_TEXT = {
-    "relance_level_amiable": ("Relance amiable envoyée par email", None),
-    "relance_level_phone": ("Relance téléphonique : email envoyé, appel planifié", None),
-    "relance_level_formal": ("Relance ferme envoyée par email", "Courrier de relance ferme envoyé"),
-    "relance_level_final": ("Dernier avis avant mise en demeure envoyé par email",
-                            "Courrier de dernier avis avant mise en demeure envoyé"),
-    "relance_level_mise_en_demeure": (None, "Mise en demeure envoyée en recommandé avec AR"),
-    "relance_level_contentieux": (None, "Dossier transmis au commissaire de justice"),
+    "amiable": ("relance_level_amiable", "Relance amiable envoyée par email", None),
+    "phone": ("relance_level_phone", "Relance téléphonique : email envoyé, appel planifié", None),
+    "formal": ("relance_level_formal", "Relance ferme envoyée par email", "Courrier de relance ferme envoyé"),
+    "final": ("relance_level_final", "Dernier avis avant mise en demeure envoyé par email",
+              "Courrier de dernier avis avant mise en demeure envoyé"),
+    "med": ("relance_level_mise_en_demeure", None, "Mise en demeure envoyée en recommandé avec AR"),
+    "lit": ("relance_level_contentieux", None, "Dossier transmis au commissaire de justice"),
 }
 
 LINE_LABELS = [
@@ -144,9 +135,6 @@ class RelancePolicy(models.Model):
         """Demo data: customers of different profiles with invoices overdue by various delays."""
         company = self.env.company
         Partner = self.env["res.partner"].with_company(company)
-        if Partner.search_count([("ref", "=like", DEMO_REF + "%")], limit=1):
-            _logger.info("Reminder demo data already present: skipped.")
-            return True
         journal = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")],
                                                      limit=1)
         policy = company.relance_policy_id
@@ -154,11 +142,15 @@ class RelancePolicy(models.Model):
             _logger.info("Reminder demo data skipped: company %s has no sales journal or no dunning policy.",
                          company.name)
             return True
+        if Partner.search_count([("ref", "=like", DEMO_REF + "%")], limit=1):
+            _logger.info("Reminder demo data already present: skipped.")
+            return True
         today = fields.Date.context_today(self)
         collector = self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
         self._relance_demo_company(company, collector)
         tax = company.account_sale_tax_id
-        levels = {key: self.env.ref(f"relance_impayes.{xmlid}") for key, xmlid in LEVELS.items()}
+        levels = {key: self.env.ref(f"relance_impayes.{xmlid}") for key, (xmlid, _e, _l) in LEVELS.items()}
+        texts = {levels[key]: (email, letter) for key, (_x, email, letter) in LEVELS.items()}
         ladder = [level for level in policy._ladder() if level.delay >= 0]
         quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
 
@@ -169,8 +161,6 @@ class RelancePolicy(models.Model):
                 "name": name, "is_company": True, "ref": DEMO_REF + slug.upper(),
                 "street": street, "zip": zip_code, "city": city, "country_id": company.country_id.id,
                 "phone": phone, "email": False if opts.get("noemail") else f"compta.{slug}@example.fr",
-                "lang": self.env["res.lang"]._activate_lang("fr_FR").code or False
-                if self.env["res.lang"]._lang_get("fr_FR") else False,
                 "child_ids": [fields.Command.create({
                     "type": "invoice", "name": opts["contact"][0], "function": opts["contact"][1],
                     "email": f"factures.{slug}@example.fr", "phone": phone,
@@ -200,12 +190,15 @@ class RelancePolicy(models.Model):
         moves_plans = [(move, plans[i]) for move, i in zip(moves, order)]
 
         # Payments: on time for good payers, partial or late for others
+        paid_on = {}
         for move, (_slug, due, _level, payment) in moves_plans:
             if payment:
                 share, days_ago = payment
                 pay_date = due - timedelta(days=3) if days_ago is None else today - timedelta(days=days_ago)
                 vals = {"payment_date": min(pay_date, today - timedelta(days=1))}
-                if share < 1:
+                if share == 1:
+                    paid_on[move] = vals["payment_date"]
+                else:
                     vals.update(amount=company.currency_id.round(move.amount_total * share),
                                 payment_difference_handling="open")
                 self.env["account.payment.register"].with_context(
@@ -225,17 +218,22 @@ class RelancePolicy(models.Model):
                     sent[slug][due + timedelta(days=level.delay)].append((move, level))
                 move.sudo().write({"relance_level_id": reached.id,
                                    "relance_date": due + timedelta(days=reached.delay)})
+        levels_empty = self.env["relance.level"]
         Comm = self.env["relance.communication"].with_context(**quiet)
         Interaction = self.env["relance.interaction"].with_context(**quiet)
         interaction_vals = []
-        for slug, name, _street, _zip, _city, _phone, _opts, _invoices, extras in CUSTOMERS:
+        for slug, _name, _street, _zip, _city, _phone, _opts, _invoices, extras in CUSTOMERS:
             partner = partners[slug]
             contact = partner._relance_invoice_contact()
-            last_level = self.env["relance.level"]
             for day, pairs in sorted(sent[slug].items()):
                 level = max((lvl for _m, lvl in pairs), key=lambda lvl: lvl.delay)
-                last_level = level
-                day_moves = self.env["account.move"].union(*(m for m, _l in pairs))
+                climbs = dict(pairs)
+                # like the engine, a reminder lists every invoice overdue that day
+                day_moves = self.env["account.move"].union(*(
+                    move for move, (s, due, lvl, _p) in moves_plans
+                    if s == slug and move.move_type == "out_invoice" and lvl != "excl" and due < day
+                    and paid_on.get(move, day) >= day
+                ))
                 amount = sum(day_moves.mapped("amount_total"))
                 comm = Comm.create({
                     "company_id": company.id, "partner_id": partner.id, "contact_id": contact.id,
@@ -243,9 +241,10 @@ class RelancePolicy(models.Model):
                     "key": Comm._make_key(company, partner.id, day), "amount_due": amount,
                     "user_id": collector.id, "attempt_count": 1,
                     "line_ids": [fields.Command.create({
-                        "move_id": move.id, "level_id": lvl.id, "date_due": move.invoice_date_due,
-                        "days_late": (day - move.invoice_date_due).days, "amount_residual": move.amount_total,
-                    }) for move, lvl in pairs],
+                        "move_id": move.id, "level_id": climbs.get(move, levels_empty).id,
+                        "date_due": move.invoice_date_due, "days_late": (day - move.invoice_date_due).days,
+                        "amount_residual": move.amount_total,
+                    }) for move in day_moves],
                 })
                 common = {
                     "company_id": company.id, "partner_id": partner.id, "contact_id": contact.id,
@@ -253,8 +252,7 @@ class RelancePolicy(models.Model):
                     "communication_id": comm.id, "user_id": collector.id, "amount": amount, "direction": "out",
                     "date": datetime.combine(day, time(8, 30)),
                 }
-                email_text, letter_text = LEVEL_TEXT.get(level.get_external_id()[level.id].split(".")[-1],
-                                                         (None, None))
+                email_text, letter_text = texts.get(level, (None, None))
                 if level.action_email:
                     interaction_vals.append(dict(common, kind="email",
                                                  summary=email_text or f"Email : {level.name}"))
@@ -262,7 +260,7 @@ class RelancePolicy(models.Model):
                     received = day + timedelta(days=3) if day + timedelta(days=3) < today else False
                     interaction_vals.append(dict(
                         common, kind="registered_letter", summary=letter_text or f"Recommandé : {level.name}",
-                        tracking_number=f"1A {abs(hash((slug, day))) % 10**11:011d}",
+                        tracking_number=f"1A{partner.id:05d}{day.toordinal() % 10**6:06d}",
                         lrar_sent_date=day + timedelta(days=1),
                         lrar_status="received" if received else "sent", lrar_receipt_date=received,
                     ))
@@ -272,6 +270,8 @@ class RelancePolicy(models.Model):
                 if level.action_handoff:
                     interaction_vals.append(dict(common, kind="handoff", direction="internal",
                                                  summary=letter_text or f"Recouvrement : {level.name}"))
+            last_level = levels_empty.union(*(lvl for pairs in sent[slug].values()
+                                                           for _m, lvl in pairs)).sorted("delay")[-1:]
             open_moves = moves.filtered(lambda m: m.partner_id == partner and m.move_type == "out_invoice"
                                         and m.payment_state in ("not_paid", "partial"))
             for days_ago, kind, outcome, summary in extras:

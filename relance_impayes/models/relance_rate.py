@@ -91,14 +91,15 @@ class RelanceRate(models.Model):
     # Lookups for the penalty engine
     # ------------------------------------------------------------------
     @api.model
-    def _relance_rate_table(self, fname):
-        """``{(year, half): rate}`` of every recorded half-year for one rate field (one query)."""
-        rates = self.sudo().search_fetch([], ["year", "half", fname])
-        return {(rate.year, int(rate.half)): rate[fname] for rate in rates}
-
-    @api.model
-    def _relance_lookup(self, fname):
-        return rate_lookup(self._relance_rate_table(fname))
+    def _relance_rate_tables(self):
+        """Every recorded half-year in one query, as ``{rate kind: {(year, half): annual rate}}``:
+        ``legal`` the default late-payment rate (ECB + 10 points), ``legal_interest`` the legal
+        interest rate (other cases)."""
+        rates = self.sudo().search_fetch([], ["year", "half", "ecb_rate", "legal_rate_other"])
+        return {
+            "legal": {(rate.year, int(rate.half)): rate.ecb_rate + 10.0 for rate in rates},
+            "legal_interest": {(rate.year, int(rate.half)): rate.legal_rate_other for rate in rates},
+        }
 
     @api.model
     def _relance_contract_floor(self, date=None):
@@ -107,7 +108,7 @@ class RelanceRate(models.Model):
         when no rate is recorded."""
         date = fields.Date.to_date(date or fields.Date.context_today(self))
         half_year = half_year_of(date)
-        rate, fallback = self._relance_lookup("legal_rate_other")(half_year)
+        rate, fallback = rate_lookup(self._relance_rate_tables()["legal_interest"])(half_year)
         if rate is None:
             return None, None
         year, half = fallback or half_year

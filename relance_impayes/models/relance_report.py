@@ -31,8 +31,9 @@ class RelanceReportMixin(models.AbstractModel):
         """Per overdue invoice: principal, penalties and indemnity at ``on``, in the invoice's
         currency, with totals converted to the company currency at that date."""
         rows, totals = [], {"principal": 0.0, "interest": 0.0, "indemnity": 0.0, "total": 0.0}
+        results = moves._relance_penalties_batch(on)
         for move in moves.sorted(lambda m: (m.invoice_date_due, m.id)):
-            penalties = move._relance_penalties(on)
+            penalties = results[move.id]
             if penalties["days_late"] <= 0:
                 continue
             rows.append({"move": move, "penalties": penalties, "principal": move.amount_residual})

@@ -30,6 +30,10 @@ class ResCompany(models.Model):
         "res.users", string="Default collector",
         help="Receives the call tasks of customers that have no collector or salesperson.",
     )
+    relance_prescription_warning_months = fields.Integer(
+        "Limitation warning (months)", default=6,
+        help="Invoices whose claim becomes time-barred within this many months appear in the to-do list.",
+    )
     relance_reply_to = fields.Char(
         "Reply-to for reminders", help="Address that receives the customers' replies to reminders."
     )

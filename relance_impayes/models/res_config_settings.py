@@ -13,3 +13,8 @@ class ResConfigSettings(models.TransientModel):
     relance_indemnity_amount = fields.Monetary(related="company_id.relance_indemnity_amount", readonly=False)
     relance_collector_id = fields.Many2one(related="company_id.relance_collector_id", readonly=False)
     relance_reply_to = fields.Char(related="company_id.relance_reply_to", readonly=False)
+    relance_penalty_rate = fields.Float(related="company_id.relance_penalty_rate", readonly=False)
+    relance_interest_account_id = fields.Many2one(related="company_id.relance_interest_account_id", readonly=False)
+    relance_indemnity_account_id = fields.Many2one(related="company_id.relance_indemnity_account_id", readonly=False)
+    relance_prescription_warning_months = fields.Integer(
+        related="company_id.relance_prescription_warning_months", readonly=False)

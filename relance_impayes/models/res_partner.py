@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 
 
@@ -29,6 +30,11 @@ class ResPartner(models.Model):
         "Open invoices", compute="_compute_relance_status", currency_field="relance_currency_id"
     )
     relance_currency_id = fields.Many2one("res.currency", compute="_compute_relance_status")
+    relance_prescription_warning = fields.Char(
+        "Limitation", compute="_compute_relance_prescription_warning",
+        help="Open invoices whose claim becomes time-barred soon (5 years between businesses, 2 years for "
+        "a private customer, from the due date).",
+    )
     relance_interaction_ids = fields.One2many("relance.interaction", "partner_id", string="Reminder history")
     relance_interaction_count = fields.Integer(compute="_compute_relance_interaction_count")
     relance_communication_ids = fields.One2many("relance.communication", "partner_id")
@@ -97,6 +103,19 @@ class ResPartner(models.Model):
             partner.relance_due_amount = due.get(cp, 0.0)
             partner.relance_overdue_amount = overdue.get(cp, 0.0)
 
+    @api.depends_context("company")
+    def _compute_relance_prescription_warning(self):
+        moves = self.env["account.move"]
+        domain = moves._relance_prescription_domain(self.env.company) & Domain(
+            "commercial_partner_id", "in", self.commercial_partner_id.ids)
+        first = {partner: (count, date) for partner, count, date in moves._read_group(
+            domain, ["commercial_partner_id"], ["__count", "relance_prescription_date:min"])}
+        for partner in self:
+            count, date = first.get(partner.commercial_partner_id, (0, False))
+            partner.relance_prescription_warning = count and self.env._(
+                "%(count)s invoice(s) time-barred from %(date)s",
+                count=count, date=fields.Date.to_string(date)) or False
+
     def _compute_relance_interaction_count(self):
         counts = dict(self.env["relance.interaction"]._read_group(
             [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
@@ -148,8 +167,97 @@ class ResPartner(models.Model):
     @api.model
     def action_relance_todo(self):
         """The accountant's *To do*: customers with something due today, first the largest."""
-        decisions = self.env["account.move"]._relance_decide(self.env.company)
+        moves = self.env["account.move"]
+        decisions = moves._relance_decide(self.env.company)
         partner_ids = [d.partner_id for d in decisions if d.skip_reason in (None, "manual")]
+        time_barred = moves._read_group(
+            moves._relance_prescription_domain(self.env.company), ["commercial_partner_id"])
+        partner_ids += [partner.id for (partner,) in time_barred if partner.id not in partner_ids]
         action = self.env["ir.actions.act_window"]._for_xml_id("relance_impayes.res_partner_action_relance_todo")
         action["domain"] = [("id", "in", partner_ids)]
         return action
+
+    # ------------------------------------------------------------------
+    # Late-payment penalties
+    # ------------------------------------------------------------------
+    relance_penalty_rate = fields.Float(
+        "Late-payment penalty rate (%)", digits=(16, 2), company_dependent=True, tracking=True,
+        help="Annual late-payment rate agreed with this customer. 0 applies the company's rate, or the legal "
+        "default (ECB rate + 10 points). It cannot be lower than 3 times the legal interest rate.",
+    )
+    relance_is_consumer = fields.Boolean(
+        "Private individual", tracking=True,
+        help="The customer is a consumer (B2C): no late-payment penalties nor recovery indemnity, only legal "
+        "interest from the formal notice.",
+    )
+    relance_penalty_waived = fields.Boolean(
+        "Penalties waived", company_dependent=True, tracking=True,
+        help="No late-payment penalty nor recovery indemnity is claimed from this customer.",
+    )
+    relance_penalty_waive_reason = fields.Char(
+        "Reason for waiving penalties", company_dependent=True, tracking=True,
+    )
+    relance_penalty_total = fields.Monetary(
+        "Penalties due", compute="_compute_relance_penalty_total", currency_field="relance_currency_id",
+        help="Late-payment interest and recovery indemnities accrued on the customer's open overdue invoices.",
+    )
+
+    @api.constrains("relance_penalty_rate")
+    def _check_relance_penalty_rate(self):
+        for partner in self:
+            self.env["relance.rate"]._relance_check_contract_rate(partner.relance_penalty_rate, partner.display_name)
+
+    @api.constrains("relance_penalty_waived", "relance_penalty_waive_reason")
+    def _check_relance_penalty_waive_reason(self):
+        for partner in self:
+            if partner.relance_penalty_waived and not (partner.relance_penalty_waive_reason or "").strip():
+                raise ValidationError(self.env._(
+                    "Give a reason to waive the late-payment penalties of %(partner)s.", partner=partner.display_name
+                ))
+
+    @api.depends_context("company", "relance_date")
+    def _compute_relance_penalty_total(self):
+        summaries = self._relance_penalty_summaries(self.env.context.get("relance_date"))
+        for partner in self:
+            partner.relance_penalty_total = summaries[partner.commercial_partner_id.id]["total"]
+
+    def _relance_penalty_summary(self, date=None):
+        """Penalties of the customer's open overdue invoices in the current company on ``date``:
+        ``{'interest', 'indemnity', 'total', 'count', 'currency'}`` in company currency."""
+        self.ensure_one()
+        return self._relance_penalty_summaries(date)[self.commercial_partner_id.id]
+
+    def _relance_penalty_summaries(self, date=None):
+        company = self.env.company
+        date = fields.Date.to_date(date or self.env.context.get("relance_date") or fields.Date.context_today(self))
+        commercial = self.commercial_partner_id
+        summaries = {
+            partner.id: {"interest": 0.0, "indemnity": 0.0, "total": 0.0, "count": 0, "currency": company.currency_id}
+            for partner in commercial
+        }
+        Move = self.env["account.move"]
+        if not commercial or not Move.has_access("read"):
+            return summaries
+        moves = Move.search(
+            Domain("company_id", "=", company.id)
+            & Move._relance_open_domain()
+            & Domain("commercial_partner_id", "in", commercial.ids)
+            & Domain("invoice_date_due", "<", date)
+        )
+        results = moves._relance_penalties_batch(date)
+        for move in moves:
+            result = results[move.id]
+            summary = summaries[move.commercial_partner_id.id]
+            interest = result["interest"]
+            if interest and move.currency_id != company.currency_id:
+                interest = move.currency_id._convert(interest, company.currency_id, company, date)
+            summary["interest"] += interest
+            # the indemnity is set in company currency: no round trip through the invoice currency
+            summary["indemnity"] += company.relance_indemnity_amount if result["indemnity"] else 0.0
+            summary["count"] += 1
+        for summary in summaries.values():
+            currency = summary["currency"]
+            summary["interest"] = currency.round(summary["interest"])
+            summary["indemnity"] = currency.round(summary["indemnity"])
+            summary["total"] = currency.round(summary["interest"] + summary["indemnity"])
+        return summaries

@@ -2,3 +2,4 @@ from . import test_relance_engine
 from . import test_relance_run
 from . import test_relance_screens
 from . import test_relance_tour
+from . import test_relance_penalties

@@ -3,9 +3,11 @@ from datetime import timedelta
 from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.mail.tests.common import MockEmail
+
 
 @tagged("post_install", "-at_install")
-class TestRelanceTour(HttpCase):
+class TestRelanceTour(HttpCase, MockEmail):
     """The accountant's daily flow in the browser (issue acceptance): to do, send a reminder by
     hand, validate a formal notice, log a call, read the history. The tour clicks; this test
     prepares the data with real dates and checks the real effects afterwards."""
@@ -94,7 +96,9 @@ class TestRelanceTour(HttpCase):
         self.assertEqual(mail.recipient_ids, self.dupont)
         self.assertIn(self.inv_dupont.name, str(mail.body_html))
         self.assertFalse(self.inv_dupont.relance_level_id, "no level before the email really left")
-        mail.send(raise_exception=False)  # the mail queue (no SMTP in tests)
+        with self.mock_mail_gateway():  # the mail queue, SMTP mocked
+            mail.send(raise_exception=False)
+        self.assertSentEmail(mail.email_from, [self.dupont])
         self.env.invalidate_all()
         self.assertEqual(comm_dupont.state, "sent")
         self.assertEqual(comm_dupont.interaction_ids.mapped("kind"), ["email"])
