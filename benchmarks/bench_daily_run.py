@@ -67,7 +67,7 @@ class Phase:
 
 
 @contextmanager
-def measure(cr, phase, trace_memory=False, profile=False, top=25):
+def measure(cr, phase, trace_memory=False, profile=False, top=25, dump_dir=None):
     thread = threading.current_thread()
     thread.query_time = 0.0
     queries0 = cr.sql_log_count
@@ -93,6 +93,11 @@ def measure(cr, phase, trace_memory=False, profile=False, top=25):
         phase.rss_mb = maxrss_mb()
         if profiler:
             phase.profiled = True
+            if dump_dir:
+                Path(dump_dir).mkdir(parents=True, exist_ok=True)
+                path = Path(dump_dir) / (phase.name.split()[1] + ".prof")
+                profiler.dump_stats(path)
+                print(f"\n(profile of {phase.name} saved to {path}: python3 -m pstats {path})")
             for sort in ("tottime", "cumulative"):
                 out = io.StringIO()
                 stats = pstats.Stats(profiler, stream=out)
@@ -211,7 +216,8 @@ def daily_run(env, company, run_date, args):
 
         # (a) decide
         phase = Phase("(a) _relance_decide")
-        with measure(cr, phase, args.tracemalloc, "decide" in args.profile, args.top):
+        with measure(cr, phase, args.tracemalloc, "decide" in args.profile, args.top,
+                     args.profile_dir):
             decisions = move_model._relance_decide(company, run_date)
         phases.append(phase)
         due = [d for d in decisions if d.skip_reason is None]
@@ -225,7 +231,8 @@ def daily_run(env, company, run_date, args):
 
         # (b) plan
         phase = Phase("(b) _plan")
-        with measure(cr, phase, args.tracemalloc, "plan" in args.profile, args.top):
+        with measure(cr, phase, args.tracemalloc, "plan" in args.profile, args.top,
+                     args.profile_dir):
             planned = comm_model._plan(company, due, run_date)
             env.flush_all()
         phases.append(phase)
@@ -237,7 +244,8 @@ def daily_run(env, company, run_date, args):
 
         # (c) execute, by batches as _run does (flush instead of commit)
         phase = Phase(f"(c) _execute (batches of {batch_size})")
-        with measure(cr, phase, args.tracemalloc, "execute" in args.profile, args.top):
+        with measure(cr, phase, args.tracemalloc, "execute" in args.profile, args.top,
+                     args.profile_dir):
             pending = comm_model.search(comm_model._pending_domain(company))
             for start in range(0, len(pending), batch_size):
                 pending[start:start + batch_size]._execute()
@@ -258,7 +266,8 @@ def daily_run(env, company, run_date, args):
         # (d) mail queue, SMTP mocked
         if args.mail_queue:
             phase = Phase("(d) mail queue send (SMTP mocked)")
-            with mocked_smtp(env) as sent, measure(cr, phase, args.tracemalloc, "mail_queue" in args.profile, args.top):
+            with mocked_smtp(env) as sent, measure(cr, phase, args.tracemalloc, "mail_queue" in args.profile, args.top,
+                     args.profile_dir):
                 mails.send(auto_commit=False, raise_exception=False)
                 env.flush_all()
             phases.append(phase)
@@ -346,6 +355,8 @@ def main():
                         choices=["decide", "plan", "execute", "mail_queue"],
                         help="cProfile this phase and print its top 25 functions (repeatable)")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--profile-dir", default=str(Path(__file__).resolve().parent / "results"),
+                        help="where the .prof files of --profile go (default: benchmarks/results/, git-ignored)")
     parser.add_argument("--mail-queue", action="store_true",
                         help="also time phase (d): sending the queued emails with SMTP mocked")
     parser.add_argument("--tracemalloc", action="store_true",
