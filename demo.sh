@@ -10,7 +10,9 @@ ADDONS="${ODOO_PATHS},${ROOT}"
 if ! psql -lqt | cut -d'|' -f1 | grep -qw "$DB"; then
     echo "Creating $DB (French company, demo data) ..."
     python3 -m odoo db --addons-path="$ADDONS" init "$DB" --country FR --language fr_FR --with-demo --force
-    python3 -m odoo -d "$DB" --addons-path="$ADDONS" -i l10n_fr_account,relance_impayes --stop-after-init
+    # French chart first, so that the demo lands in the French company (euros, PCG)
+    python3 -m odoo -d "$DB" --addons-path="$ADDONS" -i l10n_fr_account --stop-after-init
+    python3 -m odoo -d "$DB" --addons-path="$ADDONS" -i relance_impayes --stop-after-init
 fi
 echo "Odoo on http://localhost:8069 (login admin / admin), database $DB"
 exec python3 -m odoo -d "$DB" --addons-path="$ADDONS" --http-interface=127.0.0.1 --http-port=8069

@@ -13,3 +13,8 @@ from . import relance_demo
 from . import relance_penalty
 from . import relance_rate
 from . import account_move_line
+from . import relance_promise
+from . import relance_payment_plan
+from . import relance_dispute
+from . import account_partial_reconcile
+from . import mail_thread

@@ -106,6 +106,19 @@ class AccountMove(models.Model):
         readonly=True,
     )
     relance_interaction_count = fields.Integer(compute="_compute_relance_interaction_count")
+    relance_promise_ids = fields.Many2many(
+        "relance.promise", "relance_promise_account_move_rel", "move_id", "promise_id", string="Promises",
+        copy=False, readonly=True,
+    )
+    relance_plan_ids = fields.Many2many(
+        "relance.payment.plan", "relance_payment_plan_account_move_rel", "move_id", "plan_id",
+        string="Payment plans", copy=False, readonly=True,
+    )
+    relance_dispute_ids = fields.Many2many(
+        "relance.dispute", "relance_dispute_account_move_rel", "move_id", "dispute_id", string="Disputes",
+        copy=False, readonly=True,
+    )
+    relance_disputed = fields.Boolean("Disputed", compute="_compute_relance_disputed", search="_search_relance_disputed")
 
     # ------------------------------------------------------------------
     # Which invoices are in the process
@@ -118,16 +131,35 @@ class AccountMove(models.Model):
         )
 
     @api.model
-    def _relance_exclusion_domain(self):
-        """Invoices left out of reminders. Extended by disputes, promises and plans."""
-        return Domain("relance_excluded", "=", True)
+    def _relance_exclusion_domain(self, date=None):
+        """Invoices left out of reminders on ``date``: excluded by hand, disputed, under an active
+        payment plan, or covered by a promise whose grace period runs."""
+        date = fields.Date.to_date(date or fields.Date.context_today(self))
+        return (
+            Domain("relance_excluded", "=", True)
+            | Domain("relance_dispute_ids", "any", Domain("state", "=", "open"))
+            | Domain("relance_plan_ids", "any", Domain("state", "=", "active"))
+            | Domain("relance_promise_ids", "any", Domain("state", "=", "open") & Domain("date_limit", ">=", date))
+        )
 
     def _relance_in_process(self):
         return self.filtered_domain(self._relance_open_domain() & ~self._relance_exclusion_domain())
 
+    @api.depends("relance_dispute_ids.state")
+    def _compute_relance_disputed(self):
+        for move in self:
+            move.relance_disputed = any(d.state == "open" for d in move.relance_dispute_ids)
+
+    def _search_relance_disputed(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        domain = Domain("relance_dispute_ids", "any", Domain("state", "=", "open"))
+        return domain if (operator == "=") == value else ~domain
+
     @api.depends(
         "relance_level_id", "relance_date", "invoice_date_due", "payment_state", "state",
-        "move_type", "relance_excluded", "commercial_partner_id",
+        "move_type", "relance_excluded", "commercial_partner_id", "relance_dispute_ids.state",
+        "relance_plan_ids.state", "relance_promise_ids.state", "relance_promise_ids.date_limit",
     )
     def _compute_relance_next_date(self):
         in_process = self._relance_in_process()
@@ -192,7 +224,7 @@ class AccountMove(models.Model):
         domain = (
             Domain("company_id", "=", company.id)
             & self._relance_open_domain()
-            & ~self._relance_exclusion_domain()
+            & ~self._relance_exclusion_domain(date)
         )
         if partners is not None:
             domain &= Domain("commercial_partner_id", "in", partners.commercial_partner_id.ids)

@@ -112,6 +112,7 @@ class RelanceCommunication(models.Model):
         batch_size = batch_size or int(
             self.env["ir.config_parameter"].sudo().get_param("relance_impayes.batch_size", 50)
         )
+        self._update_negotiations(company, date)
         self._refresh_stale_next_dates(company, date)
         decisions = self.env["account.move"]._relance_decide(company, date)
         self._plan(company, [d for d in decisions if d.skip_reason is None], date)
@@ -123,6 +124,12 @@ class RelanceCommunication(models.Model):
             batch._execute()
             if not cron._commit_progress(len(batch)):
                 break  # out of time: the next run resumes with what is left
+
+    @api.model
+    def _update_negotiations(self, company, date):
+        """Promises kept or broken, plans paid, broken or due a notice: before deciding today."""
+        self.env["relance.promise"].sudo()._relance_update_states(date=date, company=company)
+        self.env["relance.payment.plan"].sudo()._relance_update_states(date=date, company=company)
 
     @api.model
     def _refresh_stale_next_dates(self, company, date):
@@ -410,6 +417,46 @@ class RelanceCommunication(models.Model):
         return formatLang(self.env, amount, currency_obj=self.currency_id)
 
     # ------------------------------------------------------------------
+    # Customer replies
+    # ------------------------------------------------------------------
+    def message_update(self, msg_dict, update_vals=None):
+        """A reply to a reminder email: into the history, the customer's chatter, and the
+        collector's to-do. An automatic answer (out of office) is not a reply."""
+        res = super().message_update(msg_dict, update_vals=update_vals)
+        if not msg_dict.get("relance_auto_reply"):
+            for comm in self:
+                comm._record_reply(msg_dict)
+        return res
+
+    def _record_reply(self, msg_dict):
+        self.ensure_one()
+        author = self.env["res.partner"].browse(msg_dict.get("author_id")).exists()
+        interaction = self.env["relance.interaction"].sudo().create({
+            "company_id": self.company_id.id,
+            "partner_id": self.partner_id.id,
+            "contact_id": author.id or self.contact_id.id,
+            "kind": "reply",
+            "direction": "in",
+            "summary": msg_dict.get("subject") or self.env._("Reply to the reminder"),
+            "body": msg_dict.get("body"),
+            "move_ids": [fields.Command.set(self.line_ids.move_id.ids)],
+            "level_id": self.level_id.id,
+            "communication_id": self.id,
+        })
+        self.partner_id._relance_log(Markup("%s<br/>%s") % (
+            self.env._("Reply from the customer: %(subject)s", subject=interaction.summary),
+            Markup(msg_dict.get("body") or ""),
+        ))
+        self.partner_id.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=fields.Date.context_today(self),
+            summary=self.env._("Customer replied to a reminder"),
+            note=interaction.summary,
+            user_id=(self.user_id or self.partner_id._relance_collector()).id,
+        )
+        return interaction
+
+    # ------------------------------------------------------------------
     # Buttons
     # ------------------------------------------------------------------
     def action_validate(self):
@@ -462,6 +509,14 @@ class RelanceCommunication(models.Model):
         if len(moves) == 1:
             return base + moves._get_share_url(redirect=False).replace("/mail/view", "")
         return base + "/my/invoices"
+
+    def _disputed_moves(self):
+        """The customer's invoices under an open dispute: shown as such, never claimed."""
+        self.ensure_one()
+        return self.env["account.move"].search([
+            ("company_id", "=", self.company_id.id), ("commercial_partner_id", "=", self.partner_id.id),
+            ("relance_disputed", "=", True), ("payment_state", "in", ("not_paid", "partial")),
+        ])
 
     def _deadline_date(self):
         self.ensure_one()

@@ -133,7 +133,8 @@ class RelancePolicy(models.Model):
     @api.model
     def _relance_demo_populate(self):
         """Demo data: customers of different profiles with invoices overdue by various delays."""
-        company = self.env.company
+        company = self._relance_demo_target_company()
+        self = self.with_company(company)  # noqa: PLW0642 - every step below works in the French company
         Partner = self.env["res.partner"].with_company(company)
         journal = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")],
                                                      limit=1)
@@ -311,6 +312,24 @@ class RelancePolicy(models.Model):
         }
 
     @api.model
+    @api.model
+    def _relance_demo_target_company(self):
+        """The French demo company (euros, French chart) when the database has one, made the
+        administrator's default company with its own copy of the standard policy; else the
+        current company."""
+        company = self.env.ref("base.demo_company_fr", raise_if_not_found=False)
+        if not company or not self.env["account.journal"].search_count(
+            [("company_id", "=", company.id), ("type", "=", "sale")], limit=1
+        ):
+            return self.env.company
+        if not company.relance_policy_id:
+            template = self.env.ref("relance_impayes.relance_policy_default")
+            company.relance_policy_id = template.with_context(active_test=False).copy({"company_id": company.id})
+        admin = self.env.ref("base.user_admin", raise_if_not_found=False)
+        if admin:
+            admin.write({"company_ids": [fields.Command.link(company.id)], "company_id": company.id})
+        return company
+
     def _relance_demo_company(self, company, collector):
         """A French identity for the demo company: address, email, SIRET, IBAN, collector."""
         france = self.env.ref("base.fr")

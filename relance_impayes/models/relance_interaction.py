@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import html2plaintext
 
 CALL_OUTCOMES = [
     ("promise", "Reached: promised to pay"),
@@ -51,6 +52,9 @@ class RelanceInteraction(models.Model):
             ("call", "Phone call"),
             ("reply", "Customer reply"),
             ("note", "Note"),
+            ("promise", "Promise to pay"),
+            ("plan", "Payment plan"),
+            ("dispute", "Dispute"),
             ("handoff", "Hand-off to recovery"),
             ("correction", "Correction"),
         ],
@@ -124,6 +128,16 @@ class RelanceInteraction(models.Model):
             "view_mode": "form",
             "target": "new",
             "context": {"default_interaction_id": self.id},
+        }
+
+    def action_open_dispute(self):
+        """One click from a customer's reply to a dispute on the invoices it is about."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window", "res_model": "relance.dispute", "view_mode": "form", "target": "current",
+            "context": {"default_partner_id": self.partner_id.id, "default_move_ids": self.move_ids.ids,
+                        "default_description": self.body and html2plaintext(self.body) or self.summary,
+                        "default_reason_id": self.env.ref("relance_impayes.dispute_reason_other").id},
         }
 
     def action_register_posting(self):

@@ -125,3 +125,10 @@ class ReportDossierRecouvrement(models.AbstractModel):
             order="date, id",
         )
         return values
+
+
+class ReportPaymentPlan(models.AbstractModel):
+    _name = "report.relance_impayes.report_payment_plan"
+    _inherit = "relance.report.mixin"
+    _description = "Payment plan"
+    _doc_model = "relance.payment.plan"

@@ -1,3 +1,5 @@
+import re
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -34,9 +36,32 @@ class ResCompany(models.Model):
         "Limitation warning (months)", default=6,
         help="Invoices whose claim becomes time-barred within this many months appear in the to-do list.",
     )
+    relance_promise_grace_days = fields.Integer(
+        "Grace days after a promise", default=3,
+        help="Days after the promised date before a promise to pay is considered broken.",
+    )
+    relance_plan_break_days = fields.Integer(
+        "Days late before a payment plan breaks", default=15,
+        help="A payment plan whose instalment is late by more than this many days is broken.",
+    )
+    relance_call_hours = fields.Char(
+        "Calling hours", default="09:00-12:00, 14:00-18:00",
+        help="Hours at which collectors call customers, on business days (Monday to Friday). Call tasks are "
+        "never due outside them.",
+    )
     relance_reply_to = fields.Char(
         "Reply-to for reminders", help="Address that receives the customers' replies to reminders."
     )
+
+    @api.constrains("relance_call_hours")
+    def _check_relance_call_hours(self):
+        slot = r"\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}"
+        for company in self:
+            if company.relance_call_hours and not re.fullmatch(
+                rf"\s*{slot}(\s*,\s*{slot})*\s*", company.relance_call_hours
+            ):
+                raise ValidationError(self.env._(
+                    "Calling hours must read like \"09:00-12:00, 14:00-18:00\"."))
 
     @api.constrains("relance_tolerance", "relance_min_interval", "relance_payment_days", "relance_indemnity_amount")
     def _check_relance_settings(self):

@@ -36,6 +36,8 @@ class ResPartner(models.Model):
         "a private customer, from the due date).",
     )
     relance_interaction_ids = fields.One2many("relance.interaction", "partner_id", string="Reminder history")
+    relance_promise_kept_count = fields.Integer("Promises kept", compute="_compute_relance_promise_counts")
+    relance_promise_broken_count = fields.Integer("Promises broken", compute="_compute_relance_promise_counts")
     relance_interaction_count = fields.Integer(compute="_compute_relance_interaction_count")
     relance_communication_ids = fields.One2many("relance.communication", "partner_id")
 
@@ -57,12 +59,27 @@ class ResPartner(models.Model):
         )
 
     def _relance_schedule_call(self, deadline, summary, note="", user=None):
+        """A call task for the collector, due on a business day within the calling hours."""
         self.ensure_one()
-        return self.commercial_partner_id.sudo().activity_schedule(
+        partner = self.commercial_partner_id
+        deadline = self.env["mail.activity"]._relance_call_day(deadline)
+        return partner.sudo().activity_schedule(
             "relance_impayes.mail_activity_type_relance_call",
             date_deadline=deadline, summary=summary, note=note,
             user_id=(user or self._relance_collector()).id,
+            relance_priority=partner._relance_call_priority(deadline),
         )
+
+    def _relance_call_priority(self, date):
+        """Amount overdue × days late of the oldest overdue invoice: who to call first."""
+        self.ensure_one()
+        moves = self.env["account.move"]
+        overdue = moves._read_group(
+            moves._relance_open_domain() & Domain("commercial_partner_id", "=", self.commercial_partner_id.id)
+            & Domain("invoice_date_due", "<", date),
+            [], ["amount_residual_signed:sum", "invoice_date_due:min"])
+        amount, oldest = overdue[0] if overdue else (0.0, False)
+        return (amount or 0.0) * ((date - oldest).days if oldest else 0)
 
     def _relance_invoice_contact(self):
         self.ensure_one()
@@ -115,6 +132,38 @@ class ResPartner(models.Model):
             partner.relance_prescription_warning = count and self.env._(
                 "%(count)s invoice(s) time-barred from %(date)s",
                 count=count, date=fields.Date.to_string(date)) or False
+
+    def _compute_relance_promise_counts(self):
+        counts = {(partner, state): count for partner, state, count in self.env["relance.promise"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids), ("state", "in", ("kept", "broken"))],
+            ["partner_id", "state"], ["__count"])}
+        for partner in self:
+            cp = partner.commercial_partner_id
+            partner.relance_promise_kept_count = counts.get((cp, "kept"), 0)
+            partner.relance_promise_broken_count = counts.get((cp, "broken"), 0)
+
+    def _relance_open_negotiation(self, model):
+        """Form of a new promise, plan or dispute for this customer, on its overdue invoices."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        moves = self.env["account.move"].search(
+            self.env["account.move"]._relance_open_domain() & Domain("commercial_partner_id", "=", partner.id)
+            & Domain("company_id", "=", self.env.company.id)
+            & Domain("invoice_date_due", "<", fields.Date.context_today(self)))
+        return {
+            "type": "ir.actions.act_window", "res_model": model, "view_mode": "form", "target": "current",
+            "context": {"default_partner_id": partner.id, "default_move_ids": moves.ids,
+                        "default_amount": sum(moves.mapped("amount_residual_signed"))},
+        }
+
+    def action_relance_promise(self):
+        return self._relance_open_negotiation("relance.promise")
+
+    def action_relance_payment_plan(self):
+        return self._relance_open_negotiation("relance.payment.plan")
+
+    def action_relance_dispute(self):
+        return self._relance_open_negotiation("relance.dispute")
 
     def _compute_relance_interaction_count(self):
         counts = dict(self.env["relance.interaction"]._read_group(

@@ -20,6 +20,10 @@ class RelanceCallLog(models.TransientModel):
     outcome = fields.Selection(CALL_OUTCOMES, required=True)
     note = fields.Text()
     call_back_date = fields.Date("Call back on")
+    promise_amount = fields.Monetary("Amount promised", currency_field="currency_id")
+    promise_date = fields.Date("Promised for")
+    dispute_reason_id = fields.Many2one("relance.dispute.reason", "Dispute reason")
+    currency_id = fields.Many2one("res.currency", default=lambda self: self.env.company.currency_id)
 
     @api.depends("activity_id")
     def _compute_partner_id(self):
@@ -34,6 +38,10 @@ class RelanceCallLog(models.TransientModel):
             raise UserError(self.env._("Give the date to call back."))
         if self.call_back_date and self.call_back_date < fields.Date.context_today(self):
             raise UserError(self.env._("The call-back date cannot be in the past."))
+        if self.outcome == "promise" and not (self.promise_amount and self.promise_date):
+            raise UserError(self.env._("Give the amount and the date the customer promised."))
+        if self.outcome == "dispute" and not self.dispute_reason_id:
+            raise UserError(self.env._("Give the reason of the dispute."))
         partner = self.partner_id.commercial_partner_id
         label = dict(self._fields["outcome"]._description_selection(self.env))[self.outcome]
         open_moves = self.env["account.move"].search(
@@ -52,6 +60,21 @@ class RelanceCallLog(models.TransientModel):
         })
         if self.activity_id:
             self.activity_id.action_feedback(feedback=f"{label}. {self.note or ''}".strip())
+        overdue = open_moves.filtered(lambda m: m.invoice_date_due < fields.Date.context_today(self)) or open_moves
+        if self.outcome == "promise":
+            self.env["relance.promise"].create({
+                "partner_id": partner.id, "move_ids": [fields.Command.set(overdue.ids)],
+                "amount": self.promise_amount, "date": self.promise_date, "note": self.note,
+            })
+        elif self.outcome == "dispute":
+            self.env["relance.dispute"].create({
+                "partner_id": partner.id, "move_ids": [fields.Command.set(overdue.ids)],
+                "reason_id": self.dispute_reason_id.id, "description": self.note,
+            })
+        elif self.outcome == "wrong_number":
+            partner.sudo().activity_schedule(
+                "mail.mail_activity_data_todo", date_deadline=fields.Date.context_today(self),
+                summary=self.env._("Find the right phone number"), user_id=partner._relance_collector().id)
         retry = {"no_answer": 1, "voicemail": 2}.get(self.outcome)
         next_date = self.call_back_date or (retry and fields.Date.context_today(self) + timedelta(days=retry))
         if next_date:

@@ -1,0 +1,132 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
+
+
+class RelancePromise(models.Model):
+    """A customer's promise to pay an amount by a date.
+
+    Escalation of its invoices is suspended until the date plus a grace period. It is kept as soon
+    as the amount is received (payments and credit notes reconciled with the invoices since the
+    promise), broken otherwise; a broken promise lets escalation resume at the next level.
+    """
+
+    _name = "relance.promise"
+    _description = "Promise to pay"
+    _inherit = ["mail.thread"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+    _rec_name = "partner_id"
+
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True, check_company=True,
+                                 domain="[('parent_id', '=', False)]")
+    move_ids = fields.Many2many(
+        "account.move", "relance_promise_account_move_rel", "promise_id", "move_id", string="Invoices",
+        required=True, check_company=True,
+        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'),"
+        " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    amount = fields.Monetary("Amount promised", required=True, tracking=True)
+    date = fields.Date("Promised for", required=True, tracking=True)
+    grace_days = fields.Integer(default=lambda self: self.env.company.relance_promise_grace_days,
+                                help="Days after the promised date before the promise is considered broken.")
+    date_limit = fields.Date("Suspended until", compute="_compute_date_limit", store=True, index=True)
+    state = fields.Selection(
+        [("open", "Open"), ("kept", "Kept"), ("broken", "Broken"), ("cancelled", "Cancelled")],
+        default="open", required=True, tracking=True, index=True, readonly=True,
+    )
+    user_id = fields.Many2one("res.users", "Collector", default=lambda self: self.env.user)
+    note = fields.Text()
+    residual_start = fields.Monetary("Due when promised", readonly=True)
+    amount_received = fields.Monetary(compute="_compute_amount_received")
+    date_closed = fields.Date(readonly=True)
+
+    @api.depends("date", "grace_days")
+    def _compute_date_limit(self):
+        for promise in self:
+            promise.date_limit = promise.date and promise.date + timedelta(days=promise.grace_days)
+
+    @api.depends("move_ids.amount_residual_signed", "residual_start")
+    def _compute_amount_received(self):
+        for promise in self:
+            promise.amount_received = max(
+                promise.residual_start - sum(promise.move_ids.mapped("amount_residual_signed")), 0.0)
+
+    @api.constrains("amount", "grace_days", "move_ids", "partner_id")
+    def _check_promise(self):
+        for promise in self:
+            if promise.currency_id.compare_amounts(promise.amount, 0) <= 0:
+                raise ValidationError(self.env._("The amount promised must be positive."))
+            if promise.grace_days < 0:
+                raise ValidationError(self.env._("The grace period cannot be negative."))
+            if promise.move_ids.commercial_partner_id - promise.partner_id.commercial_partner_id:
+                raise ValidationError(self.env._("A promise only covers invoices of its customer."))
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        today = fields.Date.context_today(self)
+        for vals in vals_list:
+            if vals.get("date") and fields.Date.to_date(vals["date"]) < today:
+                raise UserError(self.env._("A promise to pay cannot be dated in the past."))
+        promises = super().create(vals_list)
+        for promise in promises:
+            promise.residual_start = sum(promise.move_ids.mapped("amount_residual_signed"))
+            promise._log(self.env._("Promise to pay %(amount)s by %(date)s", amount=promise._fmt(promise.amount),
+                                    date=promise.date), kind="promise", direction="in")
+        return promises
+
+    def _fmt(self, amount):
+        from odoo.tools import format_amount
+        return format_amount(self.env, amount, self.currency_id)
+
+    def _log(self, summary, kind="note", direction="internal"):
+        self.ensure_one()
+        self.env["relance.interaction"].sudo().create({
+            "company_id": self.company_id.id, "partner_id": self.partner_id.id, "kind": kind,
+            "direction": direction, "summary": summary, "move_ids": [fields.Command.set(self.move_ids.ids)],
+            "level_id": self.move_ids.relance_level_id[-1:].id, "amount": self.amount, "body": self.note or False,
+        })
+        self.partner_id._relance_log(summary)
+
+    @api.model
+    def _relance_update_states(self, moves=None, date=None, company=None, payments_only=False):
+        """Kept when the amount came in, broken once the grace period is over. Called by the daily
+        run (context date) and when a payment is reconciled."""
+        date = fields.Date.to_date(date or fields.Date.context_today(self))
+        domain = Domain("state", "=", "open")
+        if moves is not None:
+            domain &= Domain("move_ids", "in", moves.ids)
+        if company is not None:
+            domain &= Domain("company_id", "=", company.id)
+        for promise in self.search(domain):
+            if promise.currency_id.compare_amounts(promise.amount_received, promise.amount) >= 0 or all(
+                move.payment_state in ("paid", "in_payment", "reversed") for move in promise.move_ids
+            ):
+                promise._close("kept", date)
+            elif promise.date_limit < date and not payments_only:
+                promise._close("broken", date)
+
+    def _close(self, state, date):
+        self.ensure_one()
+        self.write({"state": state, "date_closed": date})
+        if state == "kept":
+            self._log(self.env._("Promise kept: %(amount)s received", amount=self._fmt(self.amount_received)))
+        else:
+            self._log(self.env._("Promise broken: %(received)s received of %(amount)s promised for %(date)s",
+                                 received=self._fmt(self.amount_received), amount=self._fmt(self.amount),
+                                 date=self.date))
+            self.partner_id.sudo().activity_schedule(
+                "mail.mail_activity_data_todo", date_deadline=date,
+                summary=self.env._("Promise broken: escalation resumes"),
+                user_id=(self.user_id or self.partner_id._relance_collector()).id,
+            )
+
+    def action_cancel(self):
+        for promise in self.filtered(lambda p: p.state == "open"):
+            promise.write({"state": "cancelled", "date_closed": fields.Date.context_today(self)})
+            promise._log(self.env._("Promise cancelled"))
+        return True
