@@ -13,11 +13,11 @@ AUTO_REPLY_SUBJECTS = ("out of office", "automatic reply", "auto-reply", "autore
 class MailThread(models.AbstractModel):
     _inherit = "mail.thread"
 
-    def message_parse(self, message, save_original=False):
+    def _message_route_process(self, message, message_dict, routes):
         """Flag automatic answers (out of office...) so a reminder does not take them for a reply."""
-        msg_dict = super().message_parse(message, save_original=save_original)
-        subject = (msg_dict.get("subject") or "").lower()
-        msg_dict["relance_auto_reply"] = any(
+        subject = (message_dict.get("subject") or "").lower()
+        auto = any(
             check(message.get(header)) for header, check in AUTO_REPLY_HEADERS.items() if message.get(header)
         ) or any(marker in subject for marker in AUTO_REPLY_SUBJECTS)
-        return msg_dict
+        return super(MailThread, self.with_context(relance_auto_reply=auto))._message_route_process(
+            message, message_dict, routes)

@@ -423,7 +423,7 @@ class RelanceCommunication(models.Model):
         """A reply to a reminder email: into the history, the customer's chatter, and the
         collector's to-do. An automatic answer (out of office) is not a reply."""
         res = super().message_update(msg_dict, update_vals=update_vals)
-        if not msg_dict.get("relance_auto_reply"):
+        if not self.env.context.get("relance_auto_reply"):
             for comm in self:
                 comm._record_reply(msg_dict)
         return res

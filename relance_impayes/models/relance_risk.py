@@ -1,0 +1,407 @@
+"""Payment-behaviour risk: metrics per customer in a few set-based queries, then a score.
+
+The metrics are read for every customer of a company at once (:meth:`RelanceRisk._metrics`);
+the score is plain arithmetic on them (:func:`score_metrics`), so tests and the benchmark can
+check each step, and the accountant reads on the customer the reasons that make the score.
+"""
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools import SQL, float_round
+from odoo.tools.misc import formatLang
+
+_logger = logging.getLogger(__name__)
+
+WINDOW_MONTHS = 12
+# factor: (maximum points, value at which the factor gives its maximum). A factor gives points in
+# proportion to its value up to that saturation; the maxima add up to 100.
+FACTORS = {
+    "days_late": (25, 60.0),  # average days late weighted by amount, invoices due in the last 12 months
+    "late_share": (20, 1.0),  # share of those invoices paid late (or still unpaid after their due date)
+    "reminders": (10, 2.0),  # reminders sent per invoice
+    "disputes": (10, 2.0),  # disputes opened in the last 12 months
+    "broken_promises": (10, 2.0),  # promises to pay broken in the last 12 months
+    "overdue": (15, 90.0),  # average age in days of the amount overdue today
+    "dso": (10, 60.0),  # DSO (countback) beyond DSO_FREE_DAYS
+}
+DSO_FREE_DAYS = 30
+
+
+@dataclass
+class RiskMetrics:
+    """What a customer's payment behaviour looks like on a date (company currency)."""
+
+    partner_id: int
+    invoice_count: int = 0  # invoices due in the window
+    amount: float = 0.0  # their total
+    days_late: float = 0.0  # average days late weighted by amount
+    late_count: int = 0  # of them, paid late or still unpaid after their due date
+    reminders: int = 0  # reminders sent about them
+    disputes: int = 0
+    broken_promises: int = 0
+    overdue: float = 0.0  # amount overdue today (all open invoices)
+    overdue_age: float = 0.0  # its average age in days, weighted by amount
+    balance: float = 0.0  # open receivable balance (credit notes and unapplied payments included)
+    dso: float = 0.0
+    monthly_sales: list = field(default_factory=list)
+
+    @property
+    def late_share(self):
+        return self.late_count / self.invoice_count if self.invoice_count else 0.0
+
+    @property
+    def reminders_per_invoice(self):
+        return self.reminders / self.invoice_count if self.invoice_count else 0.0
+
+
+def month_periods(date, months=WINDOW_MONTHS):
+    """``[(start, end)]`` of the rolling months before ``date``, latest first: ``start`` excluded,
+    ``end`` included (the first one ends on ``date``)."""
+    return [(date - relativedelta(months=k + 1), date - relativedelta(months=k)) for k in range(months)]
+
+
+def dso_countback(balance, sales, periods):
+    """Days sales outstanding by the countback method.
+
+    The open balance is matched against the sales of each month going back in time: a month whose
+    sales the balance exceeds counts in full, the last one in proportion of what is left. A month
+    without sales counts in full. Past the window, the DSO stops at the window's length.
+    """
+    if balance <= 0:
+        return 0.0
+    dso = 0.0
+    remaining = balance
+    for amount, (start, end) in zip(sales, periods):
+        days = (end - start).days
+        if amount > 0 and remaining <= amount:
+            return dso + remaining / amount * days
+        dso += days
+        remaining -= max(amount, 0.0)
+    return dso
+
+
+def factor_points(name, value):
+    points, saturation = FACTORS[name]
+    if value <= 0:
+        return 0.0
+    return points * min(value / saturation, 1.0)
+
+
+def score_metrics(metrics):
+    """``(score, [(factor, points)])``: the 0-100 score (higher is riskier) and what makes it."""
+    values = {
+        "days_late": metrics.days_late,
+        "late_share": metrics.late_share,
+        "reminders": metrics.reminders_per_invoice,
+        "disputes": metrics.disputes,
+        "broken_promises": metrics.broken_promises,
+        "overdue": metrics.overdue_age if metrics.overdue > 0 else 0.0,
+        "dso": metrics.dso - DSO_FREE_DAYS,
+    }
+    parts = [(name, factor_points(name, value)) for name, value in values.items()]
+    total = sum(points for _name, points in parts)
+    score = min(100, max(0, int(float_round(total, precision_digits=0, rounding_method="HALF-UP"))))
+    return score, [(name, points) for name, points in parts if points > 0]
+
+
+def risk_class(score, watch, risky):
+    if score >= risky:
+        return "risky"
+    if score >= watch:
+        return "watch"
+    return "good"
+
+
+class RelanceRisk(models.AbstractModel):
+    """The daily risk run: metrics of all customers of a company, scores, stored on the customers."""
+
+    _name = "relance.risk"
+    _description = "Payment risk scoring"
+
+    @api.model
+    def _compute_company(self, company, date=None, partners=None):
+        """Score the customers of ``company`` on ``date`` and store score, class and reasons on them
+        (company-dependent fields). A fixed number of queries whatever the number of customers.
+
+        :return: ``{partner id: (score, class)}``
+        """
+        date = fields.Date.to_date(date or fields.Date.context_today(self))
+        metrics = self._metrics(company, date, partners)
+        watch, risky = company.relance_risk_watch_score, company.relance_risk_risky_score
+        rows = []
+        result = {}
+        for m in metrics.values():
+            score, parts = score_metrics(m)
+            klass = risk_class(score, watch, risky)
+            reasons = "\n".join(self._reason(company, m, name, points) for name, points in
+                                sorted(parts, key=lambda part: -part[1])) or self.env._(
+                "No late payment in the last 12 months.")
+            rows.append((m.partner_id, score, klass, reasons, round(m.dso, 1), round(m.days_late, 1),
+                         round(m.late_share * 100, 1)))
+            result[m.partner_id] = (score, klass)
+        self._store(company, date, rows, partners)
+        return result
+
+    # ------------------------------------------------------------------
+    # Metrics
+    # ------------------------------------------------------------------
+    @api.model
+    def _metrics(self, company, date, partners=None):
+        """``{partner id: RiskMetrics}`` of the customers with an invoice due in the last 12 months
+        or still open, in ``company`` on ``date``."""
+        self.env.flush_all()
+        date_from = date - relativedelta(months=WINDOW_MONTHS)
+        metrics = {}
+        for row in self.env.execute_query(self._invoice_metrics_query(company, date, date_from, partners)):
+            (partner_id, count, amount, amount_days, late_count, reminders, overdue, overdue_days) = row
+            metrics[partner_id] = RiskMetrics(
+                partner_id=partner_id, invoice_count=count, amount=amount or 0.0,
+                days_late=(amount_days or 0.0) / amount if amount else 0.0,
+                late_count=late_count, reminders=reminders or 0,
+                overdue=overdue or 0.0, overdue_age=(overdue_days or 0.0) / overdue if overdue else 0.0,
+            )
+        if not metrics:
+            return metrics
+        tolerance = company.relance_tolerance
+        for m in metrics.values():
+            if m.overdue <= tolerance:
+                m.overdue, m.overdue_age = 0.0, 0.0
+        for partner_id, counts in self._event_counts(company, date_from, date, list(metrics)).items():
+            metrics[partner_id].disputes = counts.get("disputes", 0)
+            metrics[partner_id].broken_promises = counts.get("broken_promises", 0)
+        periods = month_periods(date)
+        sales = self._monthly_sales(company, periods, list(metrics))
+        balances = self.env["account.move"].sudo()._relance_net_balances(company, list(metrics))
+        for partner_id, m in metrics.items():
+            m.balance = balances.get(partner_id, 0.0)
+            m.monthly_sales = sales.get(partner_id, [0.0] * len(periods))
+            m.dso = dso_countback(m.balance, m.monthly_sales, periods)
+        return metrics
+
+    @api.model
+    def _invoice_domain(self, company, date, date_from):
+        """Posted customer invoices (penalty invoices apart) due in the window or still open."""
+        return (
+            Domain("company_id", "=", company.id)
+            & Domain("move_type", "=", "out_invoice")
+            & Domain("state", "=", "posted")
+            & Domain("payment_state", "!=", "reversed")
+            & Domain("relance_is_penalty_invoice", "=", False)
+            & (
+                (Domain("invoice_date_due", ">", date_from) & Domain("invoice_date_due", "<=", date))
+                | Domain("payment_state", "in", ("not_paid", "partial", "in_payment"))
+            )
+        )
+
+    @api.model
+    def _invoice_metrics_query(self, company, date, date_from, partners=None):
+        """One query: per customer, the invoices due in the window, what was paid when, what is
+        still open, and the reminders they needed.
+
+        A payment counts at the date of its reconciliation (``max_date`` of the partial, credit
+        notes alike); a payment registered without journal entry (Odoo's "in payment") at its date.
+        """
+        moves = self.env["account.move"].sudo().with_company(company)
+        domain = self._invoice_domain(company, date, date_from)
+        if partners is not None:
+            domain &= Domain("commercial_partner_id", "in", partners.commercial_partner_id.ids)
+        query = moves._search(domain)
+        table = moves._table
+        invoices = query.select(
+            SQL("%s AS id", moves._field_to_sql(table, "id", query)),
+            SQL("%s AS partner_id", moves._field_to_sql(table, "commercial_partner_id", query)),
+            SQL("%s AS due", moves._field_to_sql(table, "invoice_date_due", query)),
+            SQL("%s AS total", moves._field_to_sql(table, "amount_total_signed", query)),
+            SQL("%s AS payment_state", moves._field_to_sql(table, "payment_state", query)),
+        )
+        precision = company.currency_id.rounding / 2
+        return SQL(
+            """
+            WITH inv AS (
+                SELECT i.*, i.due > %(date_from)s AND i.due <= %(date)s AS in_window FROM (%(invoices)s) i
+            ),
+            settled AS (
+                SELECT line.move_id, partial.max_date AS pay_date, SUM(partial.amount) AS amount
+                  FROM inv
+                  JOIN account_move_line line ON line.move_id = inv.id AND line.display_type = 'payment_term'
+                  JOIN account_partial_reconcile partial ON partial.debit_move_id = line.id
+                 WHERE partial.max_date <= %(date)s
+                 GROUP BY line.move_id, partial.max_date
+            ),
+            pending AS (
+                SELECT rel.invoice_id AS move_id, MAX(payment.date) AS pay_date
+                  FROM inv
+                  JOIN account_move__account_payment rel ON rel.invoice_id = inv.id
+                  JOIN account_payment payment ON payment.id = rel.payment_id
+                 WHERE inv.payment_state = 'in_payment' AND payment.move_id IS NULL
+                   AND payment.state IN ('in_process', 'paid') AND payment.date <= %(date)s
+                 GROUP BY rel.invoice_id
+            ),
+            per_inv AS (
+                SELECT inv.id, inv.partner_id, inv.due, inv.total, inv.in_window, pending.pay_date AS pending_date,
+                       COALESCE(SUM(settled.amount), 0) AS settled,
+                       COALESCE(SUM(settled.amount * GREATEST(settled.pay_date - inv.due, 0)), 0) AS settled_days,
+                       COALESCE(BOOL_OR(settled.pay_date > inv.due), FALSE) AS settled_late
+                  FROM inv
+                  LEFT JOIN settled ON settled.move_id = inv.id
+                  LEFT JOIN pending ON pending.move_id = inv.id
+                 GROUP BY inv.id, inv.partner_id, inv.due, inv.total, inv.in_window, pending.pay_date
+            ),
+            per_inv2 AS (
+                SELECT per_inv.*,
+                       -- what is left open on the date, at its age; or settled by a pending payment
+                       GREATEST(total - settled, 0) AS rest,
+                       CASE WHEN pending_date IS NULL THEN GREATEST(%(date)s - due, 0)
+                            ELSE GREATEST(pending_date - due, 0) END AS rest_days
+                  FROM per_inv
+            ),
+            reminders AS (
+                SELECT line.move_id, COUNT(*) AS n
+                  FROM relance_communication_line line
+                  JOIN relance_communication comm ON comm.id = line.communication_id
+                  JOIN inv ON inv.id = line.move_id AND inv.in_window
+                 WHERE comm.state = 'sent' AND comm.date <= %(date)s
+                 GROUP BY line.move_id
+            )
+            SELECT p.partner_id,
+                   COUNT(*) FILTER (WHERE p.in_window),
+                   SUM(p.total) FILTER (WHERE p.in_window),
+                   SUM(p.settled_days + p.rest * p.rest_days) FILTER (WHERE p.in_window),
+                   COUNT(*) FILTER (WHERE p.in_window AND (p.settled_late OR (p.rest > %(precision)s AND p.rest_days > 0))),
+                   SUM(r.n) FILTER (WHERE p.in_window),
+                   SUM(p.rest) FILTER (WHERE p.due < %(date)s AND p.pending_date IS NULL),
+                   SUM(p.rest * (%(date)s - p.due)) FILTER (WHERE p.due < %(date)s AND p.pending_date IS NULL)
+              FROM per_inv2 p
+              LEFT JOIN reminders r ON r.move_id = p.id
+             GROUP BY p.partner_id
+            """,
+            invoices=invoices, date=date, date_from=date_from, precision=precision,
+        )
+
+    @api.model
+    def _event_counts(self, company, date_from, date, partner_ids):
+        """``{partner id: {'disputes': n, 'broken_promises': n}}`` over the window. Disputes and
+        promises come from the negotiation lifecycle when it is installed."""
+        counts = {}
+        if "relance.dispute" in self.env:
+            for partner, count in self.env["relance.dispute"].sudo()._read_group(
+                [("company_id", "=", company.id), ("partner_id", "in", partner_ids),
+                 ("date_open", ">", date_from), ("date_open", "<=", date)],
+                ["partner_id"], ["__count"],
+            ):
+                counts.setdefault(partner.id, {})["disputes"] = count
+        if "relance.promise" in self.env:
+            for partner, count in self.env["relance.promise"].sudo()._read_group(
+                [("company_id", "=", company.id), ("partner_id", "in", partner_ids), ("state", "=", "broken"),
+                 ("date_closed", ">", date_from), ("date_closed", "<=", date)],
+                ["partner_id"], ["__count"],
+            ):
+                counts.setdefault(partner.id, {})["broken_promises"] = count
+        return counts
+
+    @api.model
+    def _monthly_sales(self, company, periods, partner_ids):
+        """``{partner id: [sales of each period]}``: invoices less credit notes, tax included,
+        company currency, by invoice date."""
+        moves = self.env["account.move"].sudo().with_company(company)
+        query = moves._search(
+            Domain("company_id", "=", company.id)
+            & Domain("move_type", "in", ("out_invoice", "out_refund"))
+            & Domain("state", "=", "posted")
+            & Domain("commercial_partner_id", "in", partner_ids)
+            & Domain("invoice_date", ">", periods[-1][0])
+            & Domain("invoice_date", "<=", periods[0][1])
+        )
+        table = moves._table
+        bounds = SQL(", ").join(SQL("(%s, %s::date, %s::date)", k, start, end) for k, (start, end) in enumerate(periods))
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT m.partner_id, b.k, SUM(m.total)
+              FROM (%(moves)s) m
+              JOIN (VALUES %(bounds)s) AS b(k, d_from, d_to) ON m.invoice_date > b.d_from AND m.invoice_date <= b.d_to
+             GROUP BY m.partner_id, b.k
+            """,
+            moves=query.select(
+                SQL("%s AS partner_id", moves._field_to_sql(table, "commercial_partner_id", query)),
+                SQL("%s AS invoice_date", moves._field_to_sql(table, "invoice_date", query)),
+                SQL("%s AS total", moves._field_to_sql(table, "amount_total_signed", query)),
+            ),
+            bounds=bounds,
+        ))
+        sales = {}
+        for partner_id, k, amount in rows:
+            sales.setdefault(partner_id, [0.0] * len(periods))[k] = amount or 0.0
+        return sales
+
+    # ------------------------------------------------------------------
+    # Reasons and storage
+    # ------------------------------------------------------------------
+    @api.model
+    def _reason(self, company, m, name, points):
+        _ = self.env._
+        currency = company.currency_id
+        if name == "days_late":
+            text = _("Paid %(days)s days late on average (weighted by amount, last 12 months)",
+                     days=round(m.days_late, 1))
+        elif name == "late_share":
+            text = _("%(late)s of %(count)s invoices paid late", late=m.late_count, count=m.invoice_count)
+        elif name == "reminders":
+            text = _("%(count)s reminders per invoice", count=round(m.reminders_per_invoice, 2))
+        elif name == "disputes":
+            text = _("%(count)s dispute(s) in the last 12 months", count=m.disputes)
+        elif name == "broken_promises":
+            text = _("%(count)s broken promise(s) to pay in the last 12 months", count=m.broken_promises)
+        elif name == "overdue":
+            text = _("%(amount)s overdue, %(days)s days on average",
+                     amount=formatLang(self.env, m.overdue, currency_obj=currency), days=round(m.overdue_age))
+        else:
+            text = _("DSO %(days)s days (countback)", days=round(m.dso, 1))
+        return f"+{round(points, 1)}  {text}"
+
+    @api.model
+    def _store(self, company, date, rows, partners=None):
+        """Write the results on the customers in bulk (company-dependent values of ``company``);
+        customers no longer in the computation lose their values (not rated)."""
+        key = str(company.id)
+        columns = ("relance_risk_score", "relance_risk_class", "relance_risk_reasons", "relance_dso",
+                   "relance_avg_days_late", "relance_late_share")
+        partner_model = self.env["res.partner"]
+        for start in range(0, len(rows), 1000):
+            chunk = rows[start:start + 1000]
+            values = SQL(", ").join(
+                SQL("(%s, %s, %s, %s, %s::float, %s::float, %s::float)", *row) for row in chunk
+            )
+            self.env.execute_query(SQL(
+                """
+                UPDATE res_partner p
+                   SET relance_risk_score = COALESCE(p.relance_risk_score, '{}') || jsonb_build_object(%(key)s, v.score),
+                       relance_risk_class = COALESCE(p.relance_risk_class, '{}') || jsonb_build_object(%(key)s, v.klass),
+                       relance_risk_reasons = COALESCE(p.relance_risk_reasons, '{}') || jsonb_build_object(%(key)s, v.reasons),
+                       relance_dso = COALESCE(p.relance_dso, '{}') || jsonb_build_object(%(key)s, v.dso),
+                       relance_avg_days_late = COALESCE(p.relance_avg_days_late, '{}') || jsonb_build_object(%(key)s, v.late),
+                       relance_late_share = COALESCE(p.relance_late_share, '{}') || jsonb_build_object(%(key)s, v.share),
+                       relance_risk_date = COALESCE(p.relance_risk_date, '{}') || jsonb_build_object(%(key)s, %(date)s::date)
+                  FROM (VALUES %(values)s) AS v(id, score, klass, reasons, dso, late, share)
+                 WHERE p.id = v.id
+                """,
+                key=key, values=values, date=fields.Date.to_string(date),
+            ))
+        # customers rated before, and no longer concerned: not rated any more
+        stale = SQL("p.relance_risk_date ? %s", key)
+        if partners is not None:
+            stale = SQL("%s AND p.id IN %s", stale, tuple(partners.commercial_partner_id.ids) or (0,))
+        done = [row[0] for row in rows]
+        if done:
+            stale = SQL("%s AND p.id NOT IN %s", stale, tuple(done))
+        self.env.execute_query(SQL(
+            "UPDATE res_partner p SET %s WHERE %s",
+            SQL(", ").join(SQL("%s = %s - %s", SQL.identifier(col), SQL.identifier(col), key)
+                           for col in (*columns, "relance_risk_date")),
+            stale,
+        ))
+        partner_model.invalidate_model([*columns, "relance_risk_date"])
