@@ -291,6 +291,8 @@ class RelancePolicy(models.Model):
                 })
         Interaction.create(interaction_vals)
 
+        self._relance_demo_negotiations(company, partners, today)
+
         # Today's run, without the cron's commits: sends, queues for validation, records failures
         decisions = self.env["account.move"]._relance_decide(company, today)
         comms = self.env["relance.communication"]._plan(
@@ -299,6 +301,39 @@ class RelancePolicy(models.Model):
         _logger.info("Reminder demo data: %s customers, %s invoices, %s reminders planned today.",
                      len(partners), len(moves), len(comms))
         return True
+
+    @api.model
+    def _relance_demo_negotiations(self, company, partners, today):
+        """A promise (Roux, after the call), a confirmed payment plan (Chevalier, for the balance)
+        and a dispute (Nicolas, never received the invoice)."""
+        Move = self.env["account.move"]
+
+        def overdue(slug):
+            return Move.search(Move._relance_open_domain() & fields.Domain("company_id", "=", company.id)
+                               & fields.Domain("commercial_partner_id", "=", partners[slug].id)
+                               & fields.Domain("invoice_date_due", "<", today))
+
+        roux = overdue("roux")
+        self.env["relance.promise"].create({
+            "company_id": company.id, "partner_id": partners["roux"].id, "move_ids": [fields.Command.set(roux.ids)],
+            "amount": sum(roux.mapped("amount_residual_signed")), "date": today + timedelta(days=3),
+            "note": "Promesse de règlement sous huit jours, obtenue par téléphone",
+        })
+        chevalier = overdue("chevalier")
+        plan = self.env["relance.payment.plan"].create({
+            "company_id": company.id, "partner_id": partners["chevalier"].id,
+            "move_ids": [fields.Command.set(chevalier.ids)], "installment_count": 3, "frequency": "month",
+            "first_date": today + timedelta(days=5), "note": "Échéancier accepté par le gérant",
+        })
+        plan.action_generate()
+        plan.action_confirm()
+        self.env["relance.dispute"].create({
+            "company_id": company.id, "partner_id": partners["nicolas"].id,
+            "move_ids": [fields.Command.set(overdue("nicolas").ids)],
+            "reason_id": self.env.ref("relance_impayes.dispute_reason_invoice_not_received").id,
+            "description": "Le client dit ne pas avoir reçu la facture et demande un duplicata.",
+            "review_date": today + timedelta(days=7),
+        })
 
     @api.model
     def _relance_demo_move_vals(self, move_type, partner, journal, tax, invoice_date, due, amount, label):
@@ -311,7 +346,6 @@ class RelancePolicy(models.Model):
             })],
         }
 
-    @api.model
     @api.model
     def _relance_demo_target_company(self):
         """The French demo company (euros, French chart) when the database has one, made the
