@@ -90,8 +90,15 @@ class RelanceInteraction(models.Model):
                                    index="btree_not_null")
     correction_ids = fields.One2many("relance.interaction", "corrected_id", "Corrections", readonly=True)
 
+    # what a person may record by hand; the rest is written by the engine itself (as superuser)
+    _MANUAL_KINDS = frozenset({"call", "reply", "note", "correction"})
+
     @api.model_create_multi
     def create(self, vals_list):
+        if not self.env.su and any(vals.get("kind") not in self._MANUAL_KINDS for vals in vals_list):
+            raise UserError(self.env._(
+                "Emails, letters, promises, plans and disputes are recorded by the application when they "
+                "happen; you can record a call, a reply or a note."))
         for vals in vals_list:
             if vals.get("partner_id"):
                 vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id

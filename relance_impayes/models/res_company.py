@@ -120,3 +120,35 @@ class ResCompany(models.Model):
         interest = self.relance_interest_account_id or by_code("763100")
         indemnity = self.relance_indemnity_account_id or by_code("758100")
         return interest.sudo(False), indemnity.sudo(False)
+
+    # ------------------------------------------------------------------
+    # Credit management
+    # ------------------------------------------------------------------
+    relance_credit_limit_mode = fields.Selection(
+        [("warn", "Warn only"), ("block", "Block")],
+        string="Over the credit limit", default="warn", required=True,
+        help="Warn only: Odoo shows its warning on invoices and orders. Block: a customer over its credit limit "
+        "is put on credit hold, and an invoice or order that would take it over is refused (a Relances manager "
+        "can override).",
+    )
+    relance_risk_watch_score = fields.Integer(
+        "Risk score 'to watch' from", default=30, help="Customers scoring at least this are 'to watch'.")
+    relance_risk_risky_score = fields.Integer(
+        "Risk score 'risky' from", default=60, help="Customers scoring at least this are 'risky'.")
+    relance_review_months = fields.Integer(
+        "Review credit every (months)", default=12,
+        help="A customer whose last credit review is older than this appears in the credit reviews to do.",
+    )
+    relance_review_exposure = fields.Monetary(
+        "Review credit above", currency_field="currency_id", default=10000.0,
+        help="A customer never reviewed appears in the credit reviews to do once its receivable exceeds this.",
+    )
+
+    @api.constrains("relance_risk_watch_score", "relance_risk_risky_score", "relance_review_months")
+    def _check_relance_credit_settings(self):
+        for company in self:
+            if not 0 <= company.relance_risk_watch_score <= company.relance_risk_risky_score <= 100:
+                raise ValidationError(self.env._(
+                    "Risk thresholds must satisfy 0 <= 'to watch' <= 'risky' <= 100."))
+            if company.relance_review_months <= 0:
+                raise ValidationError(self.env._("The credit review period must be at least one month."))

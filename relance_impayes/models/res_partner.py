@@ -181,6 +181,9 @@ class ResPartner(models.Model):
             )
             self.env.add_to_compute(moves._fields["relance_next_date"], moves)
             self.env.add_to_compute(moves._fields["relance_next_level_id"], moves)
+        if "credit_limit" in vals and self.env.company.relance_credit_limit_mode == "block":
+            # a raised limit lifts the hold at once, a lowered one holds at once
+            self._relance_update_credit_holds(self.env.company, self)
         return res
 
     # ------------------------------------------------------------------
@@ -310,3 +313,247 @@ class ResPartner(models.Model):
             summary["indemnity"] = currency.round(summary["indemnity"])
             summary["total"] = currency.round(summary["interest"] + summary["indemnity"])
         return summaries
+
+    # ------------------------------------------------------------------
+    # Credit management: hold, risk, segment, credit reviews
+    # ------------------------------------------------------------------
+    relance_credit_hold = fields.Boolean(
+        "Credit hold", company_dependent=True, readonly=True, copy=False,
+        help="New invoices (and sales orders) of this customer are blocked. Set by a manager, when the customer "
+        "is over its credit limit (block mode), or when one of its invoices reaches a level with credit hold. "
+        "Automatic holds lift by themselves once their cause is gone.",
+    )
+    relance_hold_reason = fields.Char("Hold reason", company_dependent=True, readonly=True, copy=False)
+    relance_hold_cause = fields.Selection(
+        [("manual", "Set by hand"), ("over_limit", "Over credit limit"), ("level", "Reminder level")],
+        string="Hold cause", company_dependent=True, readonly=True, copy=False,
+    )
+    relance_hold_date = fields.Date("On hold since", company_dependent=True, readonly=True, copy=False)
+    relance_risk_score = fields.Integer(
+        "Risk score", company_dependent=True, readonly=True, copy=False,
+        help="0 to 100, higher is riskier. Recomputed every day from the payments of the last 12 months, the "
+        "reminders they needed, disputes, broken promises, what is overdue today and the DSO.",
+    )
+    relance_risk_class = fields.Selection(
+        [("good", "Good payer"), ("watch", "To watch"), ("risky", "Risky")],
+        string="Risk class", company_dependent=True, readonly=True, copy=False,
+    )
+    relance_risk_reasons = fields.Text("Risk reasons", company_dependent=True, readonly=True, copy=False)
+    relance_risk_date = fields.Date("Risk computed on", company_dependent=True, readonly=True, copy=False)
+    relance_dso = fields.Float(
+        "DSO (days)", company_dependent=True, readonly=True, copy=False, digits=(16, 1),
+        help="Days sales outstanding by the countback method: the open balance matched against the sales of each "
+        "month, going back in time.",
+    )
+    relance_avg_days_late = fields.Float(
+        "Average days late", company_dependent=True, readonly=True, copy=False, digits=(16, 1),
+        help="Days late of the invoices due in the last 12 months, weighted by amount.",
+    )
+    relance_late_share = fields.Float(
+        "Invoices paid late (%)", company_dependent=True, readonly=True, copy=False, digits=(16, 1))
+    relance_segment_rule_id = fields.Many2one(
+        "relance.segment.rule", string="Segment rule", company_dependent=True, readonly=True, copy=False,
+        help="Segment rule the customer matched at the last daily run. A policy chosen on the customer wins.",
+    )
+    relance_policy_origin = fields.Char("Policy applied", compute="_compute_relance_policy_origin")
+    relance_insurer_id = fields.Many2one(
+        "res.partner", string="Credit insurer", company_dependent=True,
+        help="Credit insurer covering this customer (Allianz Trade, Coface, Atradius...).",
+    )
+    relance_insured_amount = fields.Float(
+        "Covered amount", company_dependent=True, digits="Account",
+        help="Amount of this customer's receivable covered by the credit insurer.",
+    )
+    relance_insurance_reference = fields.Char("Insurer's reference", company_dependent=True)
+    relance_credit_review_ids = fields.One2many("relance.credit.review", "partner_id", string="Credit reviews")
+    relance_last_review_date = fields.Date("Last credit review", compute="_compute_relance_last_review_date")
+    relance_exposure = fields.Monetary(
+        "Exposure", compute="_compute_relance_exposure", currency_field="relance_currency_id",
+        groups="account.group_account_invoice,account.group_account_readonly",
+        help="Open receivable plus confirmed orders not invoiced yet, in this company.",
+    )
+
+    @api.depends_context("company")
+    def _compute_relance_policy_origin(self):
+        company = self.env.company
+        default = company.relance_policy_id
+        for partner in self:
+            cp = partner.commercial_partner_id
+            rule = cp.relance_segment_rule_id.filtered("active")
+            if cp.relance_policy_id:
+                partner.relance_policy_origin = self.env._(
+                    "%(policy)s (chosen for this customer)", policy=cp.relance_policy_id.name)
+            elif rule:
+                partner.relance_policy_origin = self.env._(
+                    "%(policy)s (rule: %(rule)s)", policy=rule.policy_id.name, rule=rule.name)
+            else:
+                partner.relance_policy_origin = default and self.env._(
+                    "%(policy)s (company default)", policy=default.name)
+
+    @api.depends_context("company")
+    def _compute_relance_last_review_date(self):
+        last = dict(self.env["relance.credit.review"]._read_group(
+            [("partner_id", "in", self.commercial_partner_id.ids), ("company_id", "=", self.env.company.id)],
+            ["partner_id"], ["date:max"]))
+        for partner in self:
+            partner.relance_last_review_date = last.get(partner.commercial_partner_id, False)
+
+    @api.depends_context("company")
+    def _compute_relance_exposure(self):
+        exposure = {cp.id: cp.credit + cp.credit_to_invoice for cp in self.commercial_partner_id.sudo()}
+        for partner in self:
+            partner.relance_exposure = exposure[partner.commercial_partner_id.id]
+
+    def _relance_credit_log(self, summary, body=None, moves=None):
+        """Every hold, release and override: a note on the customer's chatter and in its history."""
+        self.ensure_one()
+        partner = self.commercial_partner_id
+        from odoo.tools import plaintext2html
+
+        partner._relance_log(f"{summary}\n{body}" if body else summary)
+        return self.env["relance.interaction"].sudo().create({
+            "company_id": self.env.company.id,
+            "partner_id": partner.id,
+            "kind": "note",
+            "direction": "internal",
+            "summary": summary,
+            "body": plaintext2html(body) if body else False,
+            "move_ids": [fields.Command.set(moves.ids)] if moves else False,
+            "user_id": self.env.user.id,
+        })
+
+    def _relance_hold(self, cause, reason):
+        """Put the customers on hold in the current company (logged)."""
+        today = fields.Date.context_today(self)
+        for partner in self.commercial_partner_id:
+            partner.sudo().write({
+                "relance_credit_hold": True, "relance_hold_cause": cause, "relance_hold_reason": reason,
+                "relance_hold_date": partner.relance_hold_date if partner.relance_credit_hold else today,
+            })
+            partner._relance_credit_log(self.env._("Credit hold: %(reason)s", reason=reason))
+
+    def _relance_release(self, reason):
+        """Lift the hold of the customers in the current company (logged)."""
+        for partner in self.commercial_partner_id.filtered("relance_credit_hold"):
+            partner.sudo().write({
+                "relance_credit_hold": False, "relance_hold_cause": False, "relance_hold_reason": False,
+                "relance_hold_date": False,
+            })
+            partner._relance_credit_log(self.env._("Credit hold lifted: %(reason)s", reason=reason))
+
+    @api.model
+    def _relance_update_credit_holds(self, company, partners=None):
+        """Hold the customers of ``company`` that have a cause, lift the automatic holds whose cause
+        is gone. A hold set by hand stays until a manager lifts it.
+
+        Causes: an open invoice at a level with credit hold; the customer over its credit limit
+        (core ``credit_limit``, receivable plus orders to invoice) when the company blocks. A few
+        queries for all customers (``partners`` restricts them).
+
+        :return: ``(held, released)`` partner recordsets
+        """
+        partner_model = self.sudo().with_company(company)
+        moves = self.env["account.move"].sudo()
+        only = partners.commercial_partner_id.ids if partners is not None else None
+        causes = {}
+        domain = (Domain("company_id", "=", company.id) & moves._relance_open_domain()
+                  & Domain("relance_level_id.credit_hold", "=", True))
+        if only is not None:
+            domain &= Domain("commercial_partner_id", "in", only)
+        by_partner = {}
+        for partner, level, names in moves._read_group(
+            domain, ["commercial_partner_id", "relance_level_id"], ["name:array_agg"]
+        ):
+            top, all_names = by_partner.get(partner.id, (level, []))
+            if level.delay > top.delay:
+                top = level
+            by_partner[partner.id] = (top, all_names + sorted(names))
+        for partner_id, (level, names) in by_partner.items():
+            causes[partner_id] = ("level", self.env._(
+                "invoice(s) %(invoices)s at the reminder level %(level)s",
+                invoices=", ".join(names), level=level.name))
+        if company.account_use_credit_limit and company.relance_credit_limit_mode == "block":
+            over_domain = Domain("credit_limit", ">", 0) & Domain("credit", ">", 0)
+            if only is not None:
+                over_domain &= Domain("id", "in", only)
+            for partner in partner_model.search(over_domain):
+                limit = partner.credit_limit
+                if partner.id not in causes and partner.credit + partner.credit_to_invoice > limit:
+                    causes[partner.id] = ("over_limit", self.env._(
+                        "over its credit limit of %(limit)s",
+                        limit=company.currency_id.format(limit)))
+        held_domain = Domain("relance_credit_hold", "=", True)
+        if only is not None:
+            held_domain &= Domain("id", "in", only)
+        current = partner_model.search(held_domain)
+        held = released = partner_model.browse()
+        for partner in current | partner_model.browse(causes):
+            if partner.relance_credit_hold and partner.relance_hold_cause == "manual":
+                continue
+            cause = causes.get(partner.id)
+            if cause and (partner.relance_hold_cause, partner.relance_hold_reason) != cause:
+                partner._relance_hold(*cause)
+                held |= partner
+            elif not cause and partner.relance_credit_hold:
+                partner._relance_release(self.env._("its cause is gone (%(cause)s)",
+                                                    cause=partner.relance_hold_reason))
+                released |= partner
+        return held, released
+
+    def _relance_credit_block_reason(self, company=None):
+        """Why the customer's new invoices and orders are blocked in ``company``, or ``False``."""
+        self.ensure_one()
+        partner = self.commercial_partner_id.sudo().with_company(company or self.env.company)
+        return partner.relance_credit_hold and (partner.relance_hold_reason or self.env._("on credit hold"))
+
+    def action_relance_credit_hold(self):
+        """Managers put a customer on hold by hand, with a reason."""
+        self.ensure_one()
+        return self._relance_credit_hold_wizard("hold")
+
+    def action_relance_credit_release(self):
+        self.ensure_one()
+        return self._relance_credit_hold_wizard("release")
+
+    def _relance_credit_hold_wizard(self, mode):
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Credit hold") if mode == "hold" else self.env._("Lift credit hold"),
+            "res_model": "relance.credit.hold",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id, "default_mode": mode},
+        }
+
+    def action_relance_add_credit_review(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Credit review"),
+            "res_model": "relance.credit.review",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_partner_id": self.commercial_partner_id.id},
+        }
+
+    @api.model
+    def _relance_credit_review_due_ids(self, company, date=None):
+        """Customers whose last credit review in ``company`` is older than the review period, or
+        who have none while their receivable is above the company's exposure threshold."""
+        date = fields.Date.to_date(date or fields.Date.context_today(self))
+        limit = fields.Date.subtract(date, months=company.relance_review_months or 12)
+        last = self.env["relance.credit.review"].sudo()._read_group(
+            [("company_id", "=", company.id)], ["partner_id"], ["date:max"])
+        due = [partner.id for partner, last_date in last if last_date <= limit]
+        reviewed = [partner.id for partner, _last_date in last]
+        # receivable lines bear the commercial partner: only customers have a `credit`
+        unreviewed = self.sudo().with_company(company).search(
+            Domain("credit", ">", company.relance_review_exposure) & Domain("id", "not in", reviewed))
+        return due + unreviewed.ids
+
+    @api.model
+    def action_relance_credit_review_todo(self):
+        """The manager's to-do: customers whose credit must be reviewed."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("relance_impayes.res_partner_action_credit_review_todo")
+        action["domain"] = [("id", "in", self._relance_credit_review_due_ids(self.env.company))]
+        return action

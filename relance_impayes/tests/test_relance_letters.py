@@ -103,7 +103,7 @@ class TestRelanceLetters(RelanceCommon):
         inv.write({"relance_level_id": self.lvl_notice.id, "relance_date": TODAY - timedelta(days=25)})
         self.assertEqual(self._decide()[self.customer.id].skip_reason, "awaiting_notice",
                          "no receipt recorded: the notice's deadline has not started")
-        letter = self.env["relance.interaction"].create({
+        letter = self.env["relance.interaction"].sudo().create({
             "partner_id": self.customer.id, "kind": "registered_letter", "summary": "Mise en demeure",
             "move_ids": [Command.set(inv.ids)], "level_id": self.lvl_notice.id,
         })

@@ -189,7 +189,7 @@ class TestRelancePenalties(RelanceCommon):
         self.assertEqual(res["periods"], [])
         self.assertAmounts(res, 0.0, 0.0, 0.0)
 
-        self.env["relance.interaction"].create({
+        self.env["relance.interaction"].sudo().create({
             "partner_id": consumer.id, "kind": "registered_letter", "summary": "Mise en demeure",
             "move_ids": [Command.set(inv.ids)], "date": datetime(2025, 12, 18, 10, 0),
             "lrar_status": "received", "lrar_sent_date": date(2025, 12, 18), "lrar_receipt_date": date(2025, 12, 21),
@@ -208,7 +208,7 @@ class TestRelancePenalties(RelanceCommon):
     def test_formal_notice_without_receipt_runs_from_the_posting(self):
         consumer = self._relance_customer("Petit Anne", is_company=False, relance_is_consumer=True)
         inv = self._invoice(consumer, 2000, date(2025, 11, 30))
-        letter = self.env["relance.interaction"].create({
+        letter = self.env["relance.interaction"].sudo().create({
             "partner_id": consumer.id, "kind": "registered_letter", "summary": "Mise en demeure",
             "move_ids": [Command.set(inv.ids)], "date": datetime(2026, 2, 6, 10, 0), "lrar_status": "to_send",
         })

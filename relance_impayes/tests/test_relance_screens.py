@@ -135,3 +135,9 @@ class TestRelanceScreens(RelanceCommon):
             "relance_impayes.action_report_relance_letter", comm.ids)[0].decode()
         for expected in (inv.name, "Formal reminder", "L441-10", "Lyon", "/my/"):
             self.assertIn(expected, html)
+
+    def test_users_cannot_forge_sent_evidence(self):
+        with self.assertRaises(UserError):
+            self.env["relance.interaction"].with_user(self.relance_user).create({
+                "partner_id": self.customer.id, "kind": "registered_letter", "summary": "Faux recommandé",
+            })

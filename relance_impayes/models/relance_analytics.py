@@ -1,0 +1,252 @@
+"""Shared SQL of the reminder analytics (aging, DSO, effectiveness, funnel, recoveries, dashboards).
+
+Every figure is computed by PostgreSQL from the accounting entries and the reminder history, in
+one set-based query per report. Dates come from Python — the ``relance_date`` context key, else
+the user's today — and are passed as parameters: never ``CURRENT_DATE``, so a report can be read
+at a past date and tests freeze time.
+
+Vocabulary of the queries:
+
+* a *settlement* is what reduced an invoice: a partial reconciliation with a payment (``paid``),
+  a credit note (``credited``) or another entry (``written_off``), at the date of the later of
+  the two entries; a payment registered without journal entry (no outstanding account: the
+  invoice is *in payment*) settles what it left open on the payment date;
+* a *touch* is one invoice listed in one reminder: a sent communication (its lines), or a phone
+  call logged outside a communication;
+* a *hold* is a dispute opened or a payment plan confirmed on an invoice, contributed only when
+  the negotiation models are installed.
+"""
+from odoo import api, fields, models
+from odoo.tools import SQL
+
+# Channels of a reminder, from the evidence it left (its interactions)
+CHANNELS = [
+    ("email", "Email"),
+    ("email_letter", "Email and letter"),
+    ("letter", "Letter"),
+    ("registered_letter", "Registered letter"),
+    ("call", "Phone call"),
+    ("handoff", "Hand-off to recovery"),
+    ("other", "Other"),
+]
+
+SETTLEMENT_KINDS = [("paid", "Paid"), ("credited", "Credited"), ("written_off", "Written off")]
+
+# Reports computed from the accounting and the history: flushed before each query
+ANALYTICS_DEPENDS = {
+    "account.move": [
+        "move_type", "state", "payment_state", "commercial_partner_id", "company_id", "amount_total_signed",
+        "amount_residual_signed", "relance_level_id", "origin_payment_id", "statement_line_id", "journal_id",
+    ],
+    "account.move.line": [
+        "move_id", "account_id", "partner_id", "company_id", "date", "date_maturity", "balance",
+        "amount_residual", "parent_state",
+    ],
+    "account.partial.reconcile": ["debit_move_id", "credit_move_id", "amount", "max_date"],
+    "account.payment": ["move_id", "state", "date"],
+    "relance.communication": ["state", "date", "level_id", "company_id", "partner_id", "user_id"],
+    "relance.communication.line": ["communication_id", "move_id", "level_id", "amount_residual"],
+    "relance.interaction": ["kind", "direction", "date", "communication_id", "move_ids", "level_id", "user_id",
+                            "call_outcome", "corrected_id"],
+    "relance.level": ["policy_id", "delay", "action_handoff", "mail_template_id"],
+    "res.partner": ["commercial_partner_id", "user_id", "relance_collector_id", "relance_policy_id"],
+    "res.company": ["relance_collector_id", "relance_policy_id"],
+}
+
+
+class RelanceAnalyticsMixin(models.AbstractModel):
+    """SQL building blocks shared by the report models (``_auto = False``, ``_table_query``)."""
+
+    _name = "relance.analytics.mixin"
+    _description = "Reminder analytics"
+
+    # ------------------------------------------------------------------
+    # Dates
+    # ------------------------------------------------------------------
+    @api.model
+    def _relance_as_of(self):
+        """The date the report is computed for: ``relance_date`` in the context, else today."""
+        value = self.env.context.get("relance_date")
+        return fields.Date.to_date(value) if value else fields.Date.context_today(self)
+
+    # ------------------------------------------------------------------
+    # Customer attributes (company-dependent fields are JSON keyed by company id)
+    # ------------------------------------------------------------------
+    @api.model
+    def _relance_sql_collector(self, partner, company):
+        """Collector of a commercial partner in a company, as ``res.partner._relance_collector``:
+        its collector, else its salesperson, else the company's default collector."""
+        return SQL(
+            "COALESCE((%(p)s.relance_collector_id ->> %(c)s.id::text)::int, %(p)s.user_id, "
+            "%(c)s.relance_collector_id)",
+            p=SQL.identifier(partner), c=SQL.identifier(company),
+        )
+
+    @api.model
+    def _relance_sql_policy(self, partner, company):
+        """Policy of a commercial partner in a company: its own, else the company default."""
+        return SQL(
+            "COALESCE((%(p)s.relance_policy_id ->> %(c)s.id::text)::int, %(c)s.relance_policy_id)",
+            p=SQL.identifier(partner), c=SQL.identifier(company),
+        )
+
+    @api.model
+    def _relance_risk_field(self):
+        """``res.partner.relance_risk_class`` when the credit management installs it (stored)."""
+        field = self.env["res.partner"]._fields.get("relance_risk_class")
+        return field if field is not None and field.store and field.type in ("selection", "char") else None
+
+    @api.model
+    def _relance_sql_risk_class(self, partner, company):
+        field = self._relance_risk_field()
+        if field is None:
+            return SQL("NULL::varchar")
+        if field.company_dependent:
+            return SQL("(%s ->> %s.id::text)", SQL.identifier(partner, field.name), SQL.identifier(company))
+        return SQL("%s::varchar", SQL.identifier(partner, field.name))
+
+    @api.model
+    def _selection_risk_class(self):
+        field = self._relance_risk_field()
+        if field is None or field.type != "selection":
+            return []
+        return field._description_selection(self.env)
+
+    # ------------------------------------------------------------------
+    # Settlements, touches, holds
+    # ------------------------------------------------------------------
+    @api.model
+    def _relance_settlements_sql(self):
+        """``(move_id, date, amount, kind)``: what settled each posted customer invoice, in
+        company currency. Exchange differences are left out (they settle nothing)."""
+        return SQL("""
+            SELECT inv.id AS move_id, pr.max_date AS date, pr.amount AS amount,
+                   CASE
+                       WHEN cm.move_type = 'out_refund' THEN 'credited'
+                       WHEN cm.origin_payment_id IS NOT NULL OR cm.statement_line_id IS NOT NULL THEN 'paid'
+                       WHEN EXISTS (
+                           SELECT 1 FROM account_move_line liq
+                             JOIN account_account liq_acc ON liq_acc.id = liq.account_id
+                            WHERE liq.move_id = cm.id AND liq_acc.account_type = 'asset_cash'
+                       ) THEN 'paid'
+                       ELSE 'written_off'
+                   END AS kind
+              FROM account_partial_reconcile pr
+              JOIN account_move_line inv_line ON inv_line.id = pr.debit_move_id
+              JOIN account_move inv ON inv.id = inv_line.move_id
+              JOIN account_move_line cl ON cl.id = pr.credit_move_id
+              JOIN account_move cm ON cm.id = cl.move_id
+              JOIN res_company co ON co.id = inv.company_id
+             WHERE inv.move_type = 'out_invoice' AND inv.state = 'posted' AND cm.id != inv.id
+               AND cm.journal_id IS DISTINCT FROM co.currency_exchange_journal_id
+            UNION ALL
+            SELECT inv.id, MAX(pay.date), MAX(inv.amount_residual_signed), 'paid'
+              FROM account_move inv
+              JOIN account_move__account_payment rel ON rel.invoice_id = inv.id
+              JOIN account_payment pay ON pay.id = rel.payment_id
+             WHERE inv.move_type = 'out_invoice' AND inv.state = 'posted' AND inv.payment_state = 'in_payment'
+               AND inv.amount_residual_signed > 0 AND pay.move_id IS NULL AND pay.state IN ('in_process', 'paid')
+             GROUP BY inv.id
+        """)
+
+    @api.model
+    def _relance_touches_sql(self):
+        """One row per invoice listed in a reminder: ``id`` (the communication line, or a negative
+        id for a call), ``reminder_key`` (the communication, or minus the call), ``move_id``,
+        ``date``, ``level_id`` (level of the reminder), ``climbs_to_id`` (level the invoice
+        entered, if any), ``company_id``, ``partner_id``, ``user_id``, ``claimed`` (what was due on
+        the invoice), ``channel``, ``template_id``, ``call_outcome``."""
+        return SQL("""
+            SELECT line.id::bigint AS id, comm.id AS reminder_key, line.move_id, comm.date, comm.level_id,
+                   line.level_id AS climbs_to_id, comm.company_id, comm.partner_id, comm.user_id,
+                   line.amount_residual AS claimed,
+                   CASE WHEN ch.handoff THEN 'handoff'
+                        WHEN ch.registered THEN 'registered_letter'
+                        WHEN ch.letter AND ch.email THEN 'email_letter'
+                        WHEN ch.letter THEN 'letter'
+                        WHEN ch.email THEN 'email'
+                        ELSE 'other' END AS channel,
+                   CASE WHEN ch.email THEN lvl.mail_template_id END AS template_id,
+                   NULL::varchar AS call_outcome
+              FROM relance_communication_line line
+              JOIN relance_communication comm ON comm.id = line.communication_id
+              JOIN relance_level lvl ON lvl.id = comm.level_id
+              LEFT JOIN (
+                    SELECT communication_id,
+                           BOOL_OR(kind = 'email') AS email, BOOL_OR(kind = 'letter') AS letter,
+                           BOOL_OR(kind = 'registered_letter') AS registered, BOOL_OR(kind = 'handoff') AS handoff
+                      FROM relance_interaction
+                     WHERE communication_id IS NOT NULL
+                     GROUP BY communication_id
+              ) ch ON ch.communication_id = comm.id
+             WHERE comm.state = 'sent'
+            UNION ALL
+            SELECT -(call.id::bigint * 10000000000 + rel.account_move_id), -call.id, rel.account_move_id,
+                   call.date::date, call.level_id, NULL, call.company_id, call.partner_id, call.user_id,
+                   GREATEST(inv.amount_total_signed - COALESCE((
+                       SELECT SUM(s.amount) FROM (%(settlements)s) s
+                        WHERE s.move_id = inv.id AND s.date < call.date::date), 0), 0),
+                   'call', NULL, call.call_outcome
+              FROM relance_interaction call
+              JOIN relance_interaction_account_move_rel rel ON rel.interaction_id = call.id
+              JOIN account_move inv ON inv.id = rel.account_move_id AND inv.move_type = 'out_invoice'
+             WHERE call.kind = 'call' AND call.direction = 'out' AND call.communication_id IS NULL
+        """, settlements=self._relance_settlements_sql())
+
+    @api.model
+    def _relance_holds_sql(self):
+        """``(move_id, date, kind)``: invoices put in dispute (``disputed``) or on a payment plan
+        (``plan``), from the negotiation models when they are installed."""
+        parts = []
+        if "relance.dispute" in self.env:
+            dispute = self.env["relance.dispute"]
+            moves = dispute._fields.get("move_ids")
+            if moves is not None and "date_open" in dispute._fields:
+                parts.append(SQL(
+                    "SELECT rel.%s AS move_id, d.date_open AS date, 'disputed' AS kind FROM %s d "
+                    "JOIN %s rel ON rel.%s = d.id",
+                    SQL.identifier(moves.column2), SQL.identifier(dispute._table),
+                    SQL.identifier(moves.relation), SQL.identifier(moves.column1),
+                ))
+        if "relance.payment.plan" in self.env:
+            plan = self.env["relance.payment.plan"]
+            moves = plan._fields.get("move_ids")
+            if moves is not None and "date_confirmed" in plan._fields:
+                parts.append(SQL(
+                    "SELECT rel.%s, p.date_confirmed, 'plan' FROM %s p JOIN %s rel ON rel.%s = p.id "
+                    "WHERE p.date_confirmed IS NOT NULL",
+                    SQL.identifier(moves.column2), SQL.identifier(plan._table),
+                    SQL.identifier(moves.relation), SQL.identifier(moves.column1),
+                ))
+        if not parts:
+            return SQL("SELECT NULL::int AS move_id, NULL::date AS date, NULL::varchar AS kind WHERE FALSE")
+        return SQL(" UNION ALL ").join(parts)
+
+    # ------------------------------------------------------------------
+    # Aggregates the pivot cannot express as SUM/AVG of a column
+    # ------------------------------------------------------------------
+    _relance_ratio_aggregates = {}  # "field:avg" -> (numerator field, denominator field)
+    _relance_median_aggregates = ()  # "field:avg" computed as the median of the field
+    _relance_distinct_aggregates = {}  # "field:sum" -> column counted distinctly
+
+    def _read_group_select(self, aggregate_spec, query):
+        """Shares are ratios of sums (weighted by the amounts), medians are medians, counts of
+        reminders count each reminder once: right at every level of a pivot or a grouped list."""
+        if aggregate_spec in self._relance_ratio_aggregates:
+            numerator, denominator = self._relance_ratio_aggregates[aggregate_spec]
+            return SQL(
+                "COALESCE(100.0 * SUM(%s) / NULLIF(SUM(%s), 0), 0)",
+                self._field_to_sql(self._table, numerator, query),
+                self._field_to_sql(self._table, denominator, query),
+            )
+        if aggregate_spec in self._relance_median_aggregates:
+            fname = aggregate_spec.split(":")[0]
+            return SQL(
+                "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s)", self._field_to_sql(self._table, fname, query)
+            )
+        if aggregate_spec in self._relance_distinct_aggregates:
+            return SQL(
+                "COUNT(DISTINCT %s)",
+                self._field_to_sql(self._table, self._relance_distinct_aggregates[aggregate_spec], query),
+            )
+        return super()._read_group_select(aggregate_spec, query)
