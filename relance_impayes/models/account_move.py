@@ -340,8 +340,10 @@ class AccountMove(models.Model):
     # ------------------------------------------------------------------
     def _relance_advance(self, level_by_move, date):
         """Move each invoice to its target level: only called once a reminder really left."""
-        for level, moves in self.grouped(lambda m: level_by_move[m.id]).items():
-            moves.sudo().write({"relance_level_id": level.id, "relance_date": date})
+        # reminder fields only: no resync of the invoice lines, and the invoice is not "manually modified"
+        quiet = self.sudo().with_context(skip_invoice_sync=True, skip_is_manually_modified=True)
+        for level, moves in quiet.grouped(lambda m: level_by_move[m.id]).items():
+            moves.write({"relance_level_id": level.id, "relance_date": date})
 
     def write(self, vals):
         if vals.get("relance_excluded") and not vals.get("relance_exclusion_reason"):
@@ -673,3 +675,94 @@ class AccountMove(models.Model):
             for move_id in letter.move_ids.ids:
                 deadlines.setdefault(move_id, deadline)
         return deadlines
+
+    # ------------------------------------------------------------------
+    # Credit hold: no new invoice for a customer on hold (see res.partner)
+    # ------------------------------------------------------------------
+    relance_credit_hold = fields.Boolean("Customer on credit hold", compute="_compute_relance_credit_hold")
+    relance_hold_reason = fields.Char("Credit hold reason", compute="_compute_relance_credit_hold")
+
+    @api.depends("commercial_partner_id", "company_id", "move_type", "state")
+    def _compute_relance_credit_hold(self):
+        for move in self:
+            reason = move.state == "draft" and move._relance_credit_block_reason()
+            move.relance_credit_hold = bool(reason)
+            move.relance_hold_reason = reason or False
+
+    def _relance_credit_block_reason(self):
+        """Why this customer invoice may not be posted, or ``False``: its customer is on hold, or
+        posting it would take the customer over its credit limit while the company blocks."""
+        self.ensure_one()
+        if self.move_type != "out_invoice" or self.relance_is_penalty_invoice or not self.commercial_partner_id:
+            return False
+        company = self.company_id
+        reason = self.commercial_partner_id._relance_credit_block_reason(company)
+        if not reason and company.relance_credit_limit_mode == "block" and company.account_use_credit_limit:
+            # core's warning reads the customer's receivable, not stored and without dependencies
+            self.commercial_partner_id.invalidate_recordset(["credit", "credit_to_invoice"])
+            self.invalidate_recordset(["partner_credit_warning"])
+            reason = self.partner_credit_warning
+        return reason
+
+    def _post(self, soft=True):
+        self._relance_check_credit_hold()
+        return super()._post(soft=soft)
+
+    def _relance_check_credit_hold(self):
+        if self.env.context.get("relance_hold_override") and self.env.user.has_group(
+            "relance_impayes.relance_impayes_group_manager"
+        ):
+            return
+        for move in self:
+            reason = move._relance_credit_block_reason()
+            if reason:
+                raise UserError(self.env._(
+                    "%(invoice)s cannot be posted: %(customer)s is on credit hold (%(reason)s). "
+                    "A Relances manager can override the hold for this invoice.",
+                    invoice=move.display_name, customer=move.commercial_partner_id.display_name, reason=reason,
+                ))
+
+    def action_relance_override_hold(self):
+        """Managers post one invoice of a customer on hold, giving the reason (logged)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Override credit hold"),
+            "res_model": "relance.credit.hold",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_mode": "override", "default_partner_id": self.commercial_partner_id.id,
+                "default_res_model": self._name, "default_res_id": self.id,
+            },
+        }
+
+    def _relance_override_credit_hold(self, reason):
+        """Post despite the hold, and say who did it and why: on the invoice and in the customer's history."""
+        self.ensure_one()
+        block = self._relance_credit_block_reason()
+        self.with_context(relance_hold_override=True).action_post()
+        summary = self.env._("Credit hold overridden for %(invoice)s by %(user)s: %(reason)s",
+                             invoice=self.name, user=self.env.user.name, reason=reason)
+        self.message_post(body=summary, subtype_xmlid="mail.mt_note")
+        self.commercial_partner_id.with_company(self.company_id)._relance_credit_log(
+            summary, body=self.env._("Hold: %(hold)s", hold=block) if block else None, moves=self)
+
+    def _invoice_paid_hook(self):
+        """A paid invoice may end a customer's hold: check at once rather than at the next daily run."""
+        res = super()._invoice_paid_hook()
+        for company, moves in self.filtered(lambda m: m.move_type == "out_invoice").grouped("company_id").items():
+            held = moves.commercial_partner_id.with_company(company).sudo().filtered("relance_credit_hold")
+            if held:
+                self.env["res.partner"]._relance_update_credit_holds(company, held)
+        return res
+
+    def _get_alerts(self):
+        alerts = super()._get_alerts()
+        if self.state == "draft" and self.relance_credit_hold:
+            alerts["relance_credit_hold"] = {
+                "level": "danger",
+                "message": self.env._("Customer on credit hold: %(reason)s. Posting this invoice needs a Relances "
+                                      "manager's override.", reason=self.relance_hold_reason),
+            }
+        return alerts

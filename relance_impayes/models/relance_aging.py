@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, format_amount, format_date
 
 from .relance_analytics import ANALYTICS_DEPENDS
 
@@ -227,3 +227,27 @@ class RelanceAging(models.Model):
         """Totals of the printed aged balance."""
         names = [f"amount_{bucket}" for bucket in BUCKETS] + ["amount_overdue", "amount_residual"]
         return {name: sum(rows.mapped(name)) for name in names}
+
+
+class ReportRelanceAging(models.AbstractModel):
+    """The printed aged balance, at the date of the ``date`` data key or of the context."""
+
+    _name = "report.relance_impayes.report_relance_aging"
+    _description = "Aged balance (PDF)"
+
+    @api.model
+    def _get_report_values(self, docids, data=None):
+        date = fields.Date.to_date((data or {}).get("date") or self.env.context.get("relance_date")) or \
+            fields.Date.context_today(self)
+        aging = self.env["relance.aging"].with_context(relance_date=fields.Date.to_string(date))
+        docs = aging.browse(docids).exists().sorted(lambda row: (-row.amount_overdue, -row.amount_residual))
+        return {
+            "doc_ids": docs.ids,
+            "doc_model": "relance.aging",
+            "docs": docs,
+            "report_date": date,
+            "labels": aging._relance_bucket_labels(docs.company_id[:1] or self.env.company),
+            "totals": aging._relance_report_totals(docs),
+            "format_date": lambda value: format_date(self.env, value),
+            "format_amount": lambda amount, currency: format_amount(self.env, amount, currency),
+        }

@@ -117,10 +117,11 @@ class RelanceAnalyticsMixin(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _relance_settlements_sql(self):
-        """``(move_id, date, amount, kind)``: what settled each posted customer invoice, in
-        company currency. Exchange differences are left out (they settle nothing)."""
+        """``(id, move_id, date, amount, kind)``: what settled each posted customer invoice, in
+        company currency (``id``: the partial reconciliation, or minus the invoice for payments
+        without entry). Exchange differences are left out (they settle nothing)."""
         return SQL("""
-            SELECT inv.id AS move_id, pr.max_date AS date, pr.amount AS amount,
+            SELECT pr.id AS id, inv.id AS move_id, pr.max_date AS date, pr.amount AS amount,
                    CASE
                        WHEN cm.move_type = 'out_refund' THEN 'credited'
                        WHEN cm.origin_payment_id IS NOT NULL OR cm.statement_line_id IS NOT NULL THEN 'paid'
@@ -140,7 +141,7 @@ class RelanceAnalyticsMixin(models.AbstractModel):
              WHERE inv.move_type = 'out_invoice' AND inv.state = 'posted' AND cm.id != inv.id
                AND cm.journal_id IS DISTINCT FROM co.currency_exchange_journal_id
             UNION ALL
-            SELECT inv.id, MAX(pay.date), MAX(inv.amount_residual_signed), 'paid'
+            SELECT -inv.id, inv.id, MAX(pay.date), MAX(inv.amount_residual_signed), 'paid'
               FROM account_move inv
               JOIN account_move__account_payment rel ON rel.invoice_id = inv.id
               JOIN account_payment pay ON pay.id = rel.payment_id
@@ -228,6 +229,7 @@ class RelanceAnalyticsMixin(models.AbstractModel):
     _relance_ratio_aggregates = {}  # "field:avg" -> (numerator field, denominator field)
     _relance_median_aggregates = ()  # "field:avg" computed as the median of the field
     _relance_distinct_aggregates = {}  # "field:sum" -> column counted distinctly
+    _relance_weighted_aggregates = {}  # "field:avg" -> (field, weight field): average weighted by the weight
 
     def _read_group_select(self, aggregate_spec, query):
         """Shares are ratios of sums (weighted by the amounts), medians are medians, counts of
@@ -243,6 +245,13 @@ class RelanceAnalyticsMixin(models.AbstractModel):
             fname = aggregate_spec.split(":")[0]
             return SQL(
                 "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s)", self._field_to_sql(self._table, fname, query)
+            )
+        if aggregate_spec in self._relance_weighted_aggregates:
+            fname, weight = self._relance_weighted_aggregates[aggregate_spec]
+            weight_sql = self._field_to_sql(self._table, weight, query)
+            return SQL(
+                "COALESCE(SUM(%s * %s) / NULLIF(SUM(%s), 0), 0)",
+                self._field_to_sql(self._table, fname, query), weight_sql, weight_sql,
             )
         if aggregate_spec in self._relance_distinct_aggregates:
             return SQL(

@@ -46,7 +46,7 @@ class RelanceCommunication(models.Model):
             ("failed", "Failed"),
             ("cancelled", "Cancelled"),
         ],
-        default="draft", required=True, readonly=True, tracking=True, index=True,
+        default="draft", required=True, readonly=True, index=True,
     )
     origin = fields.Selection([("cron", "Scheduled"), ("manual", "Manual")], default="cron", readonly=True)
     key = fields.Char(readonly=True, copy=False,
@@ -104,6 +104,7 @@ class RelanceCommunication(models.Model):
             if company.relance_policy_id or self.env["relance.policy"].search_count(
                 [("company_id", "=", company.id)], limit=1
             ):
+                self.env["relance.risk"].with_company(company)._daily_credit(company)
                 self.with_company(company)._run(company, batch_size=batch_size)
 
     @api.model
@@ -169,6 +170,9 @@ class RelanceCommunication(models.Model):
         ])
         open_by_partner = {c.partner_id.id: c for c in existing if c.state in OPEN_STATES}
         keys = set(existing.filtered("key").mapped("key"))
+        partners = self.env["res.partner"].browse(partner_ids).with_company(company)
+        partners.fetch(["user_id", "relance_collector_id", "commercial_partner_id"])
+        partners.child_ids.fetch(["type", "is_company", "active"])
         to_create, refreshed = [], self.browse()
         for decision in decisions:
             key = self._make_key(company, decision.partner_id, date)
@@ -350,6 +354,8 @@ class RelanceCommunication(models.Model):
                 self.env._("Reminder sent: %(level)s", level=level.name),
                 ", ".join(interactions.mapped("summary")),
             ))
+            if targets.level_id.filtered("credit_hold"):
+                comm.env["res.partner"]._relance_update_credit_holds(comm.company_id, comm.partner_id)
 
     def _mark_failed(self, reason):
         for comm in self:
@@ -391,7 +397,7 @@ class RelanceCommunication(models.Model):
         if not vals_list:
             vals_list.append(dict(common, kind="note", direction="internal",
                                   summary=self.env._("Reminder step: %(level)s", level=level.name)))
-        return self.env["relance.interaction"].sudo().create(vals_list)
+        return self.env["relance.interaction"].sudo().with_context(mail_create_nolog=True).create(vals_list)
 
     def _action_call(self):
         self.partner_id._relance_schedule_call(

@@ -74,8 +74,8 @@ class RelanceCreditReview(models.Model):
         label = dict(self._fields["source"]._description_selection(self.env))[self.source]
         limit = formatLang(self.env, self.granted_limit, currency_obj=self.currency_id)
         partner._relance_credit_log(self.env._(
-            "Credit review (%(source)s%(rating)s): limit granted %(limit)s",
-            source=label, rating=f", {self.rating}" if self.rating else "", limit=limit,
+            "Credit review (%(origin)s%(rating)s): limit granted %(limit)s",
+            origin=label, rating=f", {self.rating}" if self.rating else "", limit=limit,
         ), body=self.note)
         if self.apply_limit:
             # res.partner.write re-examines the customer's hold when its limit changes

@@ -38,11 +38,15 @@ class RelancePolicy(models.Model):
     def _policies_for_partners(self, partners, company):
         """Map each commercial partner id to the policy that governs it in ``company``.
 
-        The customer's own policy wins, else the company default. Extension point for
-        segment rules (credit management)."""
+        The customer's own policy wins, then the policy of its segment rule (assigned by the daily
+        run, see ``relance.segment.rule``), else the company default."""
         partners = partners.with_company(company)
         default = company.relance_policy_id
-        return {partner.id: partner.relance_policy_id or default for partner in partners}
+        return {
+            partner.id: partner.relance_policy_id or partner.relance_segment_rule_id.filtered("active").policy_id
+            or default
+            for partner in partners
+        }
 
     def write(self, vals):
         res = super().write(vals)

@@ -6,7 +6,6 @@ check each step, and the accountant reads on the customer the reasons that make 
 """
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
 
@@ -122,6 +121,21 @@ class RelanceRisk(models.AbstractModel):
 
     _name = "relance.risk"
     _description = "Payment risk scoring"
+
+    @api.model
+    def _daily_credit(self, company, date=None):
+        """Credit step of the daily run, before the reminders: score the customers, assign their
+        segment (the policy today's decision follows), hold and release. A failure here is logged
+        and does not stop the reminders."""
+        date = fields.Date.to_date(date or fields.Date.context_today(self))
+        try:
+            with self.env.cr.savepoint():
+                self.sudo()._compute_company(company, date)
+                self.env["relance.segment.rule"].sudo()._relance_assign(company, date)
+                self.env["res.partner"].sudo()._relance_update_credit_holds(company)
+                self.env.flush_all()
+        except Exception:  # noqa: BLE001 - the reminders must go even if scoring fails
+            _logger.exception("Credit step of the daily run failed for company %s", company.id)
 
     @api.model
     def _compute_company(self, company, date=None, partners=None):

@@ -152,3 +152,21 @@ class ResCompany(models.Model):
                     "Risk thresholds must satisfy 0 <= 'to watch' <= 'risky' <= 100."))
             if company.relance_review_months <= 0:
                 raise ValidationError(self.env._("The credit review period must be at least one month."))
+
+    # ------------------------------------------------------------------
+    # Analytics: limits of the aged balance buckets (days late)
+    # ------------------------------------------------------------------
+    relance_aging_bucket_1 = fields.Integer(
+        "Aged balance: first bucket up to (days)", default=30,
+        help="The aged balance shows: not due, 1 to this many days late, then up to the second and the third "
+        "limits, then beyond.",
+    )
+    relance_aging_bucket_2 = fields.Integer("Aged balance: second bucket up to (days)", default=60)
+    relance_aging_bucket_3 = fields.Integer("Aged balance: third bucket up to (days)", default=90)
+
+    @api.constrains("relance_aging_bucket_1", "relance_aging_bucket_2", "relance_aging_bucket_3")
+    def _check_relance_aging_buckets(self):
+        for company in self:
+            if not 0 < company.relance_aging_bucket_1 < company.relance_aging_bucket_2 < company.relance_aging_bucket_3:
+                raise ValidationError(self.env._(
+                    "The limits of the aged balance buckets must increase: 0 < first < second < third."))

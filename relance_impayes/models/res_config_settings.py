@@ -26,3 +26,6 @@ class ResConfigSettings(models.TransientModel):
     relance_risk_risky_score = fields.Integer(related="company_id.relance_risk_risky_score", readonly=False)
     relance_review_months = fields.Integer(related="company_id.relance_review_months", readonly=False)
     relance_review_exposure = fields.Monetary(related="company_id.relance_review_exposure", readonly=False)
+    relance_aging_bucket_1 = fields.Integer(related="company_id.relance_aging_bucket_1", readonly=False)
+    relance_aging_bucket_2 = fields.Integer(related="company_id.relance_aging_bucket_2", readonly=False)
+    relance_aging_bucket_3 = fields.Integer(related="company_id.relance_aging_bucket_3", readonly=False)

@@ -476,7 +476,9 @@ class ResPartner(models.Model):
             over_domain = Domain("credit_limit", ">", 0) & Domain("credit", ">", 0)
             if only is not None:
                 over_domain &= Domain("id", "in", only)
-            for partner in partner_model.search(over_domain):
+            over = partner_model.search(over_domain)
+            over.invalidate_recordset(["credit", "credit_to_invoice"])  # not stored, no dependencies: may be stale
+            for partner in over:
                 limit = partner.credit_limit
                 if partner.id not in causes and partner.credit + partner.credit_to_invoice > limit:
                     causes[partner.id] = ("over_limit", self.env._(

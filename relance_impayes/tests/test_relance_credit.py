@@ -1,0 +1,348 @@
+from datetime import timedelta
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, new_test_user, tagged
+from odoo.tools.misc import formatLang
+
+from ..models.relance_risk import dso_countback, month_periods
+from .common import TODAY, RelanceCommon
+
+
+class RelanceCreditCommon(RelanceCommon):
+
+    def _hold(self, partner, reason):
+        self.env["relance.credit.hold"].create({"partner_id": partner.id, "mode": "hold", "reason": reason}).action_apply()
+
+    def _draft(self, partner, amount):
+        return self._relance_invoice(partner, amount, days_late=-30, post=False)
+
+    def _notes(self, partner):
+        return self.env["relance.interaction"].search(
+            [("partner_id", "=", partner.id), ("kind", "=", "note")], order="id")
+
+    def _override(self, record, reason):
+        action = record.action_relance_override_hold()
+        with Form(self.env[action["res_model"]].with_context(action["context"])) as wizard:
+            wizard.reason = reason
+        wizard.record.action_apply()
+
+    def _block_mode(self, limit, partner=None):
+        self.company.write({"account_use_credit_limit": True, "relance_credit_limit_mode": "block"})
+        (partner or self.customer).credit_limit = limit
+
+
+@tagged("post_install", "-at_install")
+class TestRelanceCredit(RelanceCreditCommon):
+    """Credit hold: who is held, what it blocks, who may let a document through, when it lifts."""
+
+    def test_manual_hold_blocks_posting_with_its_reason(self):
+        self._hold(self.customer, "Receivership announced")
+        self.assertTrue(self.customer.relance_credit_hold)
+        self.assertEqual(self.customer.relance_hold_cause, "manual")
+        self.assertEqual(self.env["res.partner"].search([("relance_credit_hold", "=", True)]), self.customer,
+                         "the hold is searchable")
+        draft = self._draft(self.customer, 500)
+        self.assertTrue(draft.relance_credit_hold, "the draft invoice shows the hold")
+        self.assertIn("relance_credit_hold", draft.alerts)
+        with self.assertRaisesRegex(UserError, "Receivership announced"):
+            draft.action_post()
+        self.assertEqual(draft.state, "draft")
+        self.assertEqual(self._notes(self.customer).mapped("summary"), ["Credit hold: Receivership announced"])
+        self.assertIn("Credit hold: Receivership announced", self.customer.message_ids[0].body)
+        # another customer is not concerned
+        self._relance_invoice(self.customer_b, 500, days_late=-30)
+
+    def test_manager_override_posts_one_invoice_and_logs_why(self):
+        self._hold(self.customer, "Receivership announced")
+        first, second = self._draft(self.customer, 500), self._draft(self.customer, 300)
+        self._override(first, "Urgent delivery agreed with the CFO, paid upfront")
+        self.assertEqual(first.state, "posted")
+        note = self._notes(self.customer)[-1]
+        self.assertIn("Urgent delivery agreed with the CFO", note.summary)
+        self.assertIn(first.name, note.summary)
+        self.assertEqual(note.move_ids, first)
+        self.assertIn("Urgent delivery agreed with the CFO", first.message_ids[0].body)
+        with self.assertRaises(UserError, msg="the override is for one document only"):
+            second.action_post()
+        self.assertTrue(self.customer.relance_credit_hold, "the override does not lift the hold")
+
+    def test_override_needs_a_relances_manager(self):
+        user = new_test_user(self.env, login="relance_clerk", groups="relance_impayes.relance_impayes_group_user",
+                             company_id=self.company.id, company_ids=[Command.set(self.company.ids)])
+        self._hold(self.customer, "Receivership announced")
+        draft = self._draft(self.customer, 500)
+        with self.assertRaises(AccessError):
+            self.env["relance.credit.hold"].with_user(user).create({
+                "partner_id": self.customer.id, "mode": "override", "reason": "please",
+                "res_model": "account.move", "res_id": draft.id,
+            }).action_apply()
+        with self.assertRaisesRegex(UserError, "Receivership announced"):
+            draft.with_user(user).with_context(relance_hold_override=True).action_post()
+        with self.assertRaises(AccessError):
+            self.env["relance.credit.hold"].with_user(user).create(
+                {"partner_id": self.customer.id, "mode": "release", "reason": "paid"})
+
+    def test_credit_notes_are_not_blocked(self):
+        self._hold(self.customer, "Receivership announced")
+        refund = self.env["account.move"].create({
+            "move_type": "out_refund", "partner_id": self.customer.id, "invoice_date": TODAY,
+            "invoice_line_ids": [Command.create({"name": "Avoir", "quantity": 1, "price_unit": 100, "tax_ids": []})],
+        })
+        refund.action_post()
+        self.assertEqual(refund.state, "posted")
+
+    def test_manual_hold_stays_until_a_manager_lifts_it(self):
+        self._hold(self.customer, "Receivership announced")
+        held, released = self.env["res.partner"]._relance_update_credit_holds(self.company)
+        self.assertFalse(held or released)
+        self.assertTrue(self.customer.relance_credit_hold, "no automatic release of a hold set by hand")
+        self.env["relance.credit.hold"].create(
+            {"partner_id": self.customer.id, "mode": "release", "reason": "Plan approved by the court"}).action_apply()
+        self.assertFalse(self.customer.relance_credit_hold)
+        self.assertFalse(self.customer.relance_hold_reason)
+        self.assertEqual(self._notes(self.customer)[-1].summary, "Credit hold lifted: Plan approved by the court")
+        self._relance_invoice(self.customer, 500, days_late=-30)
+
+    def test_over_limit_blocks_in_block_mode_and_payment_lifts_the_hold(self):
+        self._block_mode(1000)
+        self._relance_invoice(self.customer, 800, days_late=-10)
+        second = self._draft(self.customer, 500)
+        with self.assertRaisesRegex(UserError, "credit limit"):
+            second.action_post()
+        self._override(second, "Strategic customer, exception granted")
+        self.assertEqual(second.state, "posted")
+        self.assertFalse(self.customer.relance_credit_hold)
+        held, _released = self.env["res.partner"]._relance_update_credit_holds(self.company)
+        self.assertEqual(held, self.customer)
+        self.assertEqual(self.customer.relance_hold_cause, "over_limit")
+        self.assertIn("credit limit", self.customer.relance_hold_reason)
+        self.assertIn("over its credit limit", self._notes(self.customer)[-1].summary)
+        # paid back under the limit: the hold lifts at once, with a trace
+        self._pay(second, 500)
+        self.assertFalse(self.customer.relance_credit_hold)
+        self.assertIn("Credit hold lifted", self._notes(self.customer)[-1].summary)
+
+    def test_raising_the_limit_lifts_the_hold(self):
+        self._relance_invoice(self.customer, 1200, days_late=-10)
+        self._block_mode(1000)
+        self.assertTrue(self.customer.relance_credit_hold, "lowering the limit under the receivable holds at once")
+        self.env["relance.credit.review"].create({
+            "partner_id": self.customer.id, "source": "credit_insurer", "rating": "A", "granted_limit": 5000,
+        })
+        self.assertEqual(self.customer.credit_limit, 5000)
+        self.assertFalse(self.customer.relance_credit_hold)
+
+    def test_warn_mode_never_holds(self):
+        self.company.account_use_credit_limit = True
+        self.customer.credit_limit = 1000
+        self._relance_invoice(self.customer, 800, days_late=-10)
+        draft = self._draft(self.customer, 500)
+        self.assertTrue(draft.partner_credit_warning, "core still warns")
+        draft.action_post()
+        self.env["res.partner"]._relance_update_credit_holds(self.company)
+        self.assertFalse(self.customer.relance_credit_hold)
+
+    def test_level_with_credit_hold_holds_the_customer_and_payment_lifts_it(self):
+        self.assertTrue(self.lvl_notice.credit_hold)
+        inv = self._relance_invoice(self.customer, 1000, days_late=50)
+        inv.write({"relance_level_id": self.lvl_final.id, "relance_date": TODAY - timedelta(days=20)})
+        comm = self.env["relance.communication"].create({
+            "partner_id": self.customer.id, "level_id": self.lvl_notice.id, "date": TODAY, "origin": "manual",
+            "contact_id": self.customer.id, "amount_due": 1000,
+            "line_ids": [Command.create({"move_id": inv.id, "level_id": self.lvl_notice.id, "date_due": inv.invoice_date_due,
+                                         "amount_residual": 1000})],
+        })
+        comm._mark_sent()
+        self.assertEqual(inv.relance_level_id, self.lvl_notice)
+        self.assertTrue(self.customer.relance_credit_hold)
+        self.assertEqual(self.customer.relance_hold_cause, "level")
+        self.assertIn(inv.name, self.customer.relance_hold_reason)
+        self.assertIn(self.lvl_notice.name, self.customer.relance_hold_reason)
+        with self.assertRaisesRegex(UserError, self.lvl_notice.name):
+            self._draft(self.customer, 100).action_post()
+        self._pay(inv, 1000)
+        self.assertFalse(self.customer.relance_credit_hold)
+        self.assertIn("Credit hold lifted", self._notes(self.customer)[-1].summary)
+
+    def test_daily_run_lifts_a_hold_whose_cause_is_gone(self):
+        inv = self._relance_invoice(self.customer, 1000, days_late=50)
+        inv.write({"relance_level_id": self.lvl_notice.id, "relance_date": TODAY - timedelta(days=2)})
+        self._relance_invoice(self.customer_b, 1000, days_late=3)
+        self.env["res.partner"]._relance_update_credit_holds(self.company)
+        self.assertEqual(self.customer.relance_hold_cause, "level")
+        # the invoice is cancelled by a credit note: nothing is owed at that level any more
+        inv._reverse_moves(cancel=True)
+        self.assertTrue(self.customer.relance_credit_hold, "a credit note is not a payment: the daily run decides")
+        self._run_cron()
+        self.assertFalse(self.customer.relance_credit_hold)
+        self.assertIn("Credit hold lifted", self._notes(self.customer)[-1].summary)
+        self.assertEqual(self.customer_b.relance_risk_date, TODAY, "the daily run scored the customers")
+
+
+@tagged("post_install", "-at_install")
+class TestRelanceRisk(RelanceCreditCommon):
+    """Scores on known histories, and the policy each segment of customers follows."""
+
+    def _paid(self, partner, amount, days_late, paid_days_after_due):
+        inv = self._relance_invoice(partner, amount, days_late=days_late)
+        due = inv.invoice_date_due
+        self._pay(inv, amount, due + timedelta(days=paid_days_after_due))
+        return inv
+
+    def test_dso_countback(self):
+        periods = month_periods(TODAY)
+        self.assertEqual([(end - start).days for start, end in periods[:4]], [28, 31, 31, 30])
+        self.assertEqual(dso_countback(0, [1000.0] * 12, periods), 0)
+        self.assertEqual(dso_countback(500, [1000.0] + [0.0] * 11, periods), 14, "half of this month's sales")
+        self.assertEqual(dso_countback(1500, [1000.0, 1000.0] + [0.0] * 10, periods), 28 + 15.5)
+        self.assertEqual(dso_countback(1500, [0.0, 1000.0, 1000.0] + [0.0] * 9, periods), 28 + 31 + 15.5,
+                         "a month without sales counts in full")
+        self.assertEqual(dso_countback(99999, [1000.0] * 12, periods), (TODAY - periods[-1][0]).days,
+                         "past the window the DSO stops at its length")
+
+    def test_scores_on_known_histories(self):
+        good, watch, risky = self.customer, self.customer_b, self._relance_customer("Risque SA")
+        # good payer: paid before or on the due date
+        self._paid(good, 1500, days_late=60, paid_days_after_due=-2)
+        self._paid(good, 500, days_late=30, paid_days_after_due=0)
+        # to watch: one invoice paid 30 days late, one open 40 days late, one paid on time
+        self._paid(watch, 1000, days_late=100, paid_days_after_due=30)
+        late = self._relance_invoice(watch, 2000, days_late=40)
+        self._paid(watch, 1000, days_late=20, paid_days_after_due=-5)
+        self.env["relance.communication"].create({
+            "partner_id": watch.id, "level_id": self.lvl_amiable.id, "date": TODAY - timedelta(days=10),
+            "state": "sent", "origin": "manual",
+            "line_ids": [Command.create({"move_id": late.id, "level_id": self.lvl_amiable.id})],
+        })
+        # risky: nothing paid, 95 and 65 days late
+        self._relance_invoice(risky, 3000, days_late=95)
+        self._relance_invoice(risky, 1000, days_late=65)
+
+        risk = self.env["relance.risk"]
+        metrics = risk._metrics(self.company, TODAY)
+        m = metrics[watch.id]
+        self.assertEqual((m.invoice_count, m.late_count, m.reminders), (3, 2, 1))
+        self.assertAlmostEqual(m.days_late, 27.5, msg="(1000 x 30 + 2000 x 40 + 1000 x 0) / 4000")
+        self.assertAlmostEqual(m.overdue, 2000)
+        self.assertAlmostEqual(m.overdue_age, 40)
+        self.assertAlmostEqual(m.balance, 2000)
+        self.assertAlmostEqual(m.dso, 28 + 31 + 15.5, msg="2000 open: this month (no sales), January's 1000, "
+                               "half of December's 2000")
+        self.assertAlmostEqual(metrics[risky.id].dso, 28 + 31 + 31 + 30 + 31)
+        self.assertAlmostEqual(metrics[good.id].days_late, 0)
+
+        results = risk._compute_company(self.company, TODAY)
+        # watch: 25*27.5/60 + 20*2/3 + 10*(1/3)/2 + 15*40/90 + 10*(74.5-30)/60 = 40.54
+        # risky: 25 (87.5 days late) + 20 (all late) + 15*87.5/90 + 10 (DSO 151) = 69.58
+        self.assertEqual(results, {good.id: (0, "good"), watch.id: (41, "watch"), risky.id: (70, "risky")})
+        self.assertEqual((watch.relance_risk_score, watch.relance_risk_class), (41, "watch"))
+        self.assertAlmostEqual(watch.relance_dso, 74.5)
+        self.assertAlmostEqual(watch.relance_avg_days_late, 27.5)
+        self.assertAlmostEqual(watch.relance_late_share, 66.7)
+        self.assertEqual(watch.relance_risk_reasons.splitlines(), [
+            "+13.3  2 of 3 invoices paid late",
+            "+11.5  Paid 27.5 days late on average (weighted by amount, last 12 months)",
+            "+7.4  DSO 74.5 days (countback)",
+            f"+6.7  {formatLang(self.env, 2000, currency_obj=self.company.currency_id)} overdue, 40 days on average",
+            "+1.7  0.33 reminders per invoice",
+        ])
+        self.assertEqual(good.relance_risk_reasons, "No late payment in the last 12 months.")
+        self.assertEqual(self.env["res.partner"].search([("relance_risk_class", "=", "risky")]), risky,
+                         "the class is searchable")
+        self.assertEqual(self.env["res.partner"].search([("relance_risk_score", ">=", 40)]), watch | risky)
+
+        # the risky customer pays everything: it is rated again, and a customer gone from the books is unrated
+        self.env["account.move"].search([("partner_id", "=", risky.id)])._reverse_moves(cancel=True)
+        results = risk._compute_company(self.company, TODAY)
+        self.assertNotIn(risky.id, results)
+        self.assertFalse(risky.relance_risk_class)
+
+    def test_segment_rules_choose_the_policy_and_a_manual_choice_wins(self):
+        Policy = self.env["relance.policy"]
+        strict = Policy.create({"name": "Strict", "level_ids": [Command.create(
+            {"name": "Call at once", "delay": 1, "action_call": True})]})
+        gentle = Policy.create({"name": "Gentle", "level_ids": [Command.create(
+            {"name": "Call after a month", "delay": 30, "action_call": True})]})
+        Rule = self.env["relance.segment.rule"]
+        new_rule = Rule.create({"name": "New customers", "sequence": 1, "condition": "new_customer", "months": 6,
+                                "invoice_count": 3, "policy_id": strict.id})
+        good_rule = Rule.create({"name": "Good payers", "sequence": 2, "condition": "good_payer",
+                                 "invoice_count": 3, "policy_id": gentle.id})
+        risky_rule = Rule.create({"name": "Risky payers", "sequence": 3, "condition": "risky",
+                                  "policy_id": strict.id})
+        newbie = self.customer
+        veteran, risky, chosen = (self._relance_customer(name) for name in ("Ancien SA", "Risque SA", "Choisi SA"))
+        self._relance_invoice(newbie, 1000, days_late=10)  # first invoice 40 days ago
+        for partner in (veteran, risky, chosen):
+            for days in (270, 240, 210):  # first invoice 10 months ago, 3 invoices paid on time
+                self._paid(partner, 500, days_late=days, paid_days_after_due=0)
+            self._relance_invoice(partner, 1000, days_late=10)
+        (risky | chosen).sudo().write({"relance_risk_class": "risky"})
+        veteran.sudo().relance_risk_class = "good"
+        chosen.relance_policy_id = gentle
+
+        Rule._relance_assign(self.company, TODAY)
+        self.assertEqual(newbie.relance_segment_rule_id, new_rule)
+        self.assertEqual(veteran.relance_segment_rule_id, good_rule)
+        self.assertEqual(risky.relance_segment_rule_id, risky_rule)
+        self.assertEqual(chosen.relance_segment_rule_id, risky_rule)
+        policies = Policy._policies_for_partners(newbie | veteran | risky | chosen, self.company)
+        self.assertEqual(policies, {newbie.id: strict, veteran.id: gentle, risky.id: strict, chosen.id: gentle})
+        self.assertEqual(chosen.relance_policy_origin, "Gentle (chosen for this customer)")
+        self.assertEqual(veteran.relance_policy_origin, "Gentle (rule: Good payers)")
+        self.assertEqual(self.customer_b.relance_policy_origin, f"{self.policy.name} (company default)")
+        self.assertEqual(good_rule.partner_count, 1)
+        # the decision follows: 10 days late is due under the strict policy, not under the gentle one
+        decisions = self._decide()
+        self.assertEqual(decisions[newbie.id].level_id, strict.level_ids.id)
+        self.assertEqual(decisions[risky.id].level_id, strict.level_ids.id)
+        self.assertEqual(decisions[veteran.id].skip_reason, "nothing_due")
+        self.assertEqual(decisions[chosen.id].skip_reason, "nothing_due")
+        # a rule archived: its customers fall to the next rule that matches at once
+        new_rule.active = False
+        self.assertFalse(newbie.relance_segment_rule_id)
+        self.assertEqual(Policy._policies_for_partners(newbie, self.company), {newbie.id: self.policy})
+
+    def test_daily_run_scores_then_segments(self):
+        strict = self.env["relance.policy"].create({"name": "Strict", "level_ids": [Command.create(
+            {"name": "Call at once", "delay": 1, "action_call": True})]})
+        rule = self.env["relance.segment.rule"].create({"name": "Risky payers", "condition": "risky",
+                                                        "policy_id": strict.id})
+        self._relance_invoice(self.customer, 3000, days_late=95)
+        self._relance_invoice(self.customer, 1000, days_late=65)
+        self.assertFalse(self.customer.relance_segment_rule_id)
+        self._run_cron()
+        self.assertEqual(self.customer.relance_risk_class, "risky")
+        self.assertEqual(self.customer.relance_segment_rule_id, rule)
+
+
+@tagged("post_install", "-at_install")
+class TestRelanceCreditReview(RelanceCreditCommon):
+
+    def test_review_sets_the_limit_and_is_logged(self):
+        review = self.env["relance.credit.review"].create({
+            "partner_id": self.customer.id, "source": "banque_de_france", "rating": "4+", "granted_limit": 20000,
+            "note": "Balance sheet 2025 sound",
+        })
+        self.assertEqual(self.customer.credit_limit, 20000)
+        self.assertEqual(self.customer.relance_last_review_date, TODAY)
+        self.assertEqual(review.next_review_date, TODAY.replace(year=TODAY.year + 1))
+        self.assertIn("Banque de France rating, 4+", self._notes(self.customer)[-1].summary)
+
+    def test_customers_to_review(self):
+        self.company.relance_review_exposure = 5000
+        stale, fresh, big, small = self.customer, self.customer_b, *(
+            self._relance_customer(name) for name in ("Gros SA", "Petit SARL"))
+        self.env["relance.credit.review"].create([
+            {"partner_id": stale.id, "date": TODAY - timedelta(days=400), "granted_limit": 1000, "apply_limit": False},
+            {"partner_id": fresh.id, "date": TODAY - timedelta(days=100), "granted_limit": 1000, "apply_limit": False},
+        ])
+        self._relance_invoice(big, 8000, days_late=5)
+        self._relance_invoice(small, 800, days_late=5)
+        self._relance_invoice(fresh, 9000, days_late=5)
+        action = self.env["res.partner"].action_relance_credit_review_todo()
+        self.assertEqual(set(self.env["res.partner"].search(action["domain"]).ids), {stale.id, big.id})
+        stale.write({"relance_insurer_id": self._relance_customer("Assureur Crédit SA").id,
+                     "relance_insured_amount": 15000})
+        self.assertEqual(stale.relance_insured_amount, 15000)
