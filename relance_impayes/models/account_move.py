@@ -383,6 +383,10 @@ class AccountMove(models.Model):
     relance_penalty_total = fields.Monetary(
         "Penalties due", compute="_compute_relance_penalty_amounts", currency_field="currency_id",
     )
+    relance_penalty_warning = fields.Char(
+        "Rate warning", compute="_compute_relance_penalty_amounts",
+        help="Shown when a half-year has no reference rate yet and the latest known one was used.",
+    )
 
     @api.constrains("relance_penalty_waived", "relance_penalty_waive_reason")
     def _check_relance_penalty_waive_reason(self):
@@ -406,6 +410,7 @@ class AccountMove(models.Model):
             move.relance_interest_amount = result["interest"]
             move.relance_indemnity_amount = result["indemnity"]
             move.relance_penalty_total = result["total"]
+            move.relance_penalty_warning = " ".join(result["warnings"]) or False
 
     def _relance_penalties(self, date=None):
         """Late-payment penalties of this customer invoice on ``date`` (default: the ``relance_date``

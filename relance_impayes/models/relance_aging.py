@@ -79,7 +79,8 @@ class RelanceAgingMixin(models.AbstractModel):
             ), items AS (
                 SELECT aml.id, aml.move_id, move.move_type, aml.company_id, cp.id AS partner_id,
                        %(collector)s AS collector_id, %(policy)s AS policy_id, %(risk)s AS risk_class,
-                       CASE WHEN move.move_type = 'out_invoice' THEN move.relance_level_id END AS level_id,
+                       CASE WHEN move.move_type = 'out_invoice' AND lvl.company_id = aml.company_id
+                            THEN move.relance_level_id END AS level_id,
                        aml.date, COALESCE(aml.date_maturity, aml.date) AS date_due,
                        %(date)s - COALESCE(aml.date_maturity, aml.date) AS days_late,
                        aml.amount_residual + COALESCE(later.amount, 0) AS residual,
@@ -92,6 +93,7 @@ class RelanceAgingMixin(models.AbstractModel):
                   JOIN res_partner partner ON partner.id = aml.partner_id
                   JOIN res_partner cp ON cp.id = partner.commercial_partner_id
                   LEFT JOIN later ON later.line_id = aml.id
+                  LEFT JOIN relance_level lvl ON lvl.id = move.relance_level_id
                  WHERE acc.account_type = 'asset_receivable' AND aml.parent_state = 'posted'
                    AND aml.date <= %(date)s AND (aml.amount_residual != 0 OR later.line_id IS NOT NULL)
             )
@@ -241,13 +243,20 @@ class ReportRelanceAging(models.AbstractModel):
             fields.Date.context_today(self)
         aging = self.env["relance.aging"].with_context(relance_date=fields.Date.to_string(date))
         docs = aging.browse(docids).exists().sorted(lambda row: (-row.amount_overdue, -row.amount_residual))
+        totals = aging._relance_report_totals(docs)
+        labels = aging._relance_bucket_labels(docs.company_id[:1] or self.env.company)
+        shares = {
+            bucket: f"{100.0 * totals[f'amount_{bucket}'] / totals['amount_residual']:.1f} %"
+            if totals["amount_residual"] else "" for bucket in labels
+        }
         return {
             "doc_ids": docs.ids,
             "doc_model": "relance.aging",
             "docs": docs,
             "report_date": date,
-            "labels": aging._relance_bucket_labels(docs.company_id[:1] or self.env.company),
-            "totals": aging._relance_report_totals(docs),
+            "labels": labels,
+            "totals": totals,
+            "shares": shares,
             "format_date": lambda value: format_date(self.env, value),
             "format_amount": lambda amount, currency: format_amount(self.env, amount, currency),
         }

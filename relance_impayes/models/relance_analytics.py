@@ -2,8 +2,8 @@
 
 Every figure is computed by PostgreSQL from the accounting entries and the reminder history, in
 one set-based query per report. Dates come from Python — the ``relance_date`` context key, else
-the user's today — and are passed as parameters: never ``CURRENT_DATE``, so a report can be read
-at a past date and tests freeze time.
+the user's today — and are passed as parameters, never read from the database clock, so a report
+can be read at a past date and tests freeze time.
 
 Vocabulary of the queries:
 
@@ -50,7 +50,8 @@ ANALYTICS_DEPENDS = {
                             "call_outcome", "corrected_id"],
     "relance.level": ["policy_id", "delay", "action_handoff", "mail_template_id"],
     "res.partner": ["commercial_partner_id", "user_id", "relance_collector_id", "relance_policy_id"],
-    "res.company": ["relance_collector_id", "relance_policy_id"],
+    "res.company": ["relance_collector_id", "relance_policy_id", "relance_aging_bucket_1", "relance_aging_bucket_2",
+                    "relance_aging_bucket_3"],
 }
 
 
@@ -101,6 +102,7 @@ class RelanceAnalyticsMixin(models.AbstractModel):
         field = self._relance_risk_field()
         if field is None:
             return SQL("NULL::varchar")
+        self.env["res.partner"].flush_model([field.name])
         if field.company_dependent:
             return SQL("(%s ->> %s.id::text)", SQL.identifier(partner, field.name), SQL.identifier(company))
         return SQL("%s::varchar", SQL.identifier(partner, field.name))
@@ -203,6 +205,7 @@ class RelanceAnalyticsMixin(models.AbstractModel):
             dispute = self.env["relance.dispute"]
             moves = dispute._fields.get("move_ids")
             if moves is not None and "date_open" in dispute._fields:
+                dispute.flush_model(["move_ids", "date_open"])
                 parts.append(SQL(
                     "SELECT rel.%s AS move_id, d.date_open AS date, 'disputed' AS kind FROM %s d "
                     "JOIN %s rel ON rel.%s = d.id",
@@ -213,6 +216,7 @@ class RelanceAnalyticsMixin(models.AbstractModel):
             plan = self.env["relance.payment.plan"]
             moves = plan._fields.get("move_ids")
             if moves is not None and "date_confirmed" in plan._fields:
+                plan.flush_model(["move_ids", "date_confirmed"])
                 parts.append(SQL(
                     "SELECT rel.%s, p.date_confirmed, 'plan' FROM %s p JOIN %s rel ON rel.%s = p.id "
                     "WHERE p.date_confirmed IS NOT NULL",

@@ -6,3 +6,4 @@ from . import test_relance_penalties
 from . import test_relance_letters
 from . import test_relance_credit
 from . import test_relance_negotiation
+from . import test_relance_analytics

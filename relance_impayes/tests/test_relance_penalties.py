@@ -273,6 +273,8 @@ class TestRelancePenalties(RelanceCommon):
                          [(False, False), (True, "2026-H1")])
         self.assertEqual(res["warnings"], ["No reference rate for 2026-H2: the rate of 2026-H1 was used."])
         self.assertAmounts(res, 99.86, 40.0, 139.86)
+        shown = inv.with_context(relance_date=date(2026, 7, 15))
+        self.assertEqual(shown.relance_penalty_warning, res["warnings"][0], "said wherever the amount is shown")
 
         # the manager records the new half-year: ECB 2.40 -> 12.40 %; 10 000 x 12.40 % x 15 / 365 = 50.9589
         self.env["relance.rate"].create({"year": 2026, "half": "2", "ecb_rate": 2.40,
