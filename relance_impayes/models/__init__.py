@@ -15,7 +15,9 @@ from . import relance_rate
 from . import relance_risk
 from . import relance_segment_rule
 from . import relance_credit_review
+from . import relance_credit_demo
 from . import account_move_line
+from . import relance_negotiation_mixin
 from . import relance_promise
 from . import relance_payment_plan
 from . import relance_dispute

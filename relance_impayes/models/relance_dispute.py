@@ -19,7 +19,7 @@ class RelanceDispute(models.Model):
 
     _name = "relance.dispute"
     _description = "Dispute"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["relance.negotiation.mixin", "mail.thread", "mail.activity.mixin"]
     _order = "date_open desc, id desc"
     _check_company_auto = True
 
@@ -76,15 +76,8 @@ class RelanceDispute(models.Model):
                                           summary=self.env._("Review the dispute"), user_id=dispute.user_id.id)
         return disputes
 
-    def _log(self, summary, kind="note", direction="internal"):
-        self.ensure_one()
-        self.env["relance.interaction"].sudo().create({
-            "company_id": self.company_id.id, "partner_id": self.partner_id.id, "kind": kind,
-            "direction": direction, "summary": summary, "body": self.description or False,
-            "move_ids": [fields.Command.set(self.move_ids.ids)], "amount": self.amount,
-            "level_id": self.move_ids.relance_level_id[-1:].id,
-        })
-        self.partner_id._relance_log(summary)
+    def _log_details(self):
+        return self.amount, self.description or False
 
     def _resolve(self, resolution):
         if self.filtered(lambda d: d.state != "open"):

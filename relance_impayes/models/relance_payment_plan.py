@@ -17,7 +17,7 @@ class RelancePaymentPlan(models.Model):
 
     _name = "relance.payment.plan"
     _description = "Payment plan"
-    _inherit = ["mail.thread"]
+    _inherit = ["relance.negotiation.mixin", "mail.thread"]
     _order = "id desc"
     _check_company_auto = True
 
@@ -163,14 +163,8 @@ class RelancePaymentPlan(models.Model):
         self.move_ids.filtered(lambda m: m.relance_penalty_waive_reason == self.name).write({
             "relance_penalty_waived": False, "relance_penalty_waive_reason": False})
 
-    def _log(self, summary, kind="note", direction="internal", attachments=None):
-        self.ensure_one()
-        self.env["relance.interaction"].sudo().create({
-            "company_id": self.company_id.id, "partner_id": self.partner_id.id, "kind": kind,
-            "direction": direction, "summary": summary, "move_ids": [fields.Command.set(self.move_ids.ids)],
-            "amount": self.amount_total, "attachment_ids": [fields.Command.set(attachments.ids if attachments else [])],
-        })
-        self.partner_id._relance_log(summary)
+    def _log_details(self):
+        return self.amount_total, self.note or False
 
     # ------------------------------------------------------------------
     # Daily follow-up

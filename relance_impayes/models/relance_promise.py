@@ -15,7 +15,7 @@ class RelancePromise(models.Model):
 
     _name = "relance.promise"
     _description = "Promise to pay"
-    _inherit = ["mail.thread"]
+    _inherit = ["relance.negotiation.mixin", "mail.thread"]
     _order = "date desc, id desc"
     _check_company_auto = True
     _rec_name = "partner_id"
@@ -83,14 +83,8 @@ class RelancePromise(models.Model):
         from odoo.tools import format_amount
         return format_amount(self.env, amount, self.currency_id)
 
-    def _log(self, summary, kind="note", direction="internal"):
-        self.ensure_one()
-        self.env["relance.interaction"].sudo().create({
-            "company_id": self.company_id.id, "partner_id": self.partner_id.id, "kind": kind,
-            "direction": direction, "summary": summary, "move_ids": [fields.Command.set(self.move_ids.ids)],
-            "level_id": self.move_ids.relance_level_id[-1:].id, "amount": self.amount, "body": self.note or False,
-        })
-        self.partner_id._relance_log(summary)
+    def _log_details(self):
+        return self.amount, self.note or False
 
     @api.model
     def _relance_update_states(self, moves=None, date=None, company=None, payments_only=False):
