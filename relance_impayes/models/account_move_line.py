@@ -9,6 +9,6 @@ class AccountMoveLine(models.Model):
         help="Overdue invoice whose late-payment penalties this line charges.",
     )
     relance_penalty_kind = fields.Selection(
-        [("interest", "Late-payment interest"), ("indemnity", "Fixed recovery indemnity")], copy=False,
+        [("interest", "Late-payment interest"), ("indemnity", "Fixed recovery indemnity")], "Penalty type", copy=False,
     )
     relance_penalty_date_to = fields.Date("Interest charged up to", copy=False)

@@ -49,7 +49,7 @@ class RelanceCommunication(models.Model):
         default="draft", required=True, readonly=True, index=True,
     )
     origin = fields.Selection([("cron", "Scheduled"), ("manual", "Manual")], default="cron", readonly=True)
-    key = fields.Char(readonly=True, copy=False,
+    key = fields.Char("Idempotency key", readonly=True, copy=False,
                       help="Idempotency key: one automatic reminder per customer, company and date.")
     line_ids = fields.One2many("relance.communication.line", "communication_id", readonly=True)
     move_ids = fields.Many2many("account.move", compute="_compute_move_ids", string="Invoices")
@@ -57,7 +57,7 @@ class RelanceCommunication(models.Model):
     amount_due = fields.Monetary("Amount due", readonly=True)
     user_id = fields.Many2one("res.users", "Collector", readonly=True)
     subject = fields.Char(help="Overrides the template's subject (set when edited before sending).")
-    body_html = fields.Html(sanitize_style=True, help="Overrides the template's body.")
+    body_html = fields.Html("Email body", sanitize_style=True, help="Overrides the template's body.")
     mail_id = fields.Many2one("mail.mail", readonly=True, ondelete="set null", index="btree_not_null")
     letter_id = fields.Many2one("ir.attachment", "Letter", readonly=True, ondelete="set null")
     failure_reason = fields.Text(readonly=True)

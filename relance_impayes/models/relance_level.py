@@ -66,7 +66,7 @@ class RelanceLevel(models.Model):
         translate=True,
         help="Text of the letter for this level, shown above the table of invoices.",
     )
-    is_courtesy = fields.Boolean(compute="_compute_is_courtesy")
+    is_courtesy = fields.Boolean("Courtesy reminder", compute="_compute_is_courtesy")
 
     @api.depends("delay")
     def _compute_is_courtesy(self):

@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.tools import format_amount, format_date
+from odoo.tools import format_amount, format_date, formatLang
 
 
 class RelanceReportMixin(models.AbstractModel):
@@ -21,7 +21,7 @@ class RelanceReportMixin(models.AbstractModel):
             "report_date": on,
             "format_date": lambda value, pattern=False: format_date(self.env, value, date_format=pattern),
             "format_amount": lambda amount, currency: format_amount(self.env, amount, currency),
-            "format_rate": lambda rate: f"{rate:.2f} %",
+            "format_rate": lambda rate: f"{formatLang(self.env, rate, digits=2)} %",
             "penalty_rows": lambda moves: self._penalty_rows(moves, on),
             "qr_code": lambda company, amount, reference, debtor: self._qr_code(company, amount, reference, debtor),
         }
