@@ -28,7 +28,8 @@ What is timed, in ONE transaction rolled back at the end (rerunnable; any commit
 
 * (a) ``relance.risk._compute_company(company, date)``: metrics of every customer in a few
   set-based queries, scores, bulk write of score, class, reasons, DSO on the customers;
-  (a') the same on 10% of the customers (``partners=``): the query count does not grow with them;
+  (a') the same on 10% of the customers (``partners=``): the metrics take the same number of
+  queries; only the bulk write grows, by one UPDATE per 1,000 customers;
 * (b) ``relance.segment.rule`` creation of three rules (new customers, good payers, risky), which
   assigns every customer at once, then the daily reassignment (nothing changes);
 * (c) ``res.partner._relance_update_credit_holds(company)`` in block mode with a credit limit on
@@ -276,6 +277,10 @@ def generate(db, n_customers, n_invoices, ref_date, seed):
         env["ir.config_parameter"].set_param(DATE_PARAM, ref_date.isoformat())
         env.invalidate_all()
         cr.commit()
+        # fresh planner statistics, as after any bulk load (autovacuum would do it a moment later)
+        cr.execute("ANALYZE account_move, account_move_line, account_partial_reconcile, relance_communication, "
+                   "relance_communication_line, res_partner")
+        cr.commit()
         open_count = env["account.move"].search_count([("journal_id", "=", sale.id),
                                                        ("payment_state", "in", ("not_paid", "partial"))])
         print(f"  profiles: {dict(Counter(profiles))}; invoices open: {open_count}, paid: {len(paid)} "
@@ -387,7 +392,8 @@ def run(env, company, run_date, args):
     verdict = "OK" if scoring < LIMIT_SECONDS else "TOO SLOW"
     print(f"\nscoring {len(results)} customers with {invoices} invoices: {scoring:.2f}s "
           f"({phases[0].queries} queries) -- limit {LIMIT_SECONDS:.0f}s: {verdict}")
-    print(f"queries, all customers vs 10%: {phases[0].queries} vs {phases[1].queries}")
+    print(f"queries, all customers vs 10%: {phases[0].queries} vs {phases[1].queries} (the scores are written "
+          f"1,000 customers per UPDATE: +1 query per 1,000 customers; the metrics are read in a fixed number)")
     return scoring
 
 

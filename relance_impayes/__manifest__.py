@@ -47,6 +47,7 @@
     ],
     "demo": [
         "demo/relance_demo.xml",
+        "demo/relance_credit_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

@@ -105,7 +105,7 @@ class AccountMove(models.Model):
         copy=False,
         readonly=True,
     )
-    relance_interaction_count = fields.Integer(compute="_compute_relance_interaction_count")
+    relance_interaction_count = fields.Integer("Reminders", compute="_compute_relance_interaction_count")
     relance_promise_ids = fields.Many2many(
         "relance.promise", "relance_promise_account_move_rel", "move_id", "promise_id", string="Promises",
         copy=False, readonly=True,
@@ -718,6 +718,10 @@ class AccountMove(models.Model):
             "relance_impayes.relance_impayes_group_manager"
         ):
             return
+        for company, moves in self.filtered(lambda m: m.move_type == "out_invoice").grouped("company_id").items():
+            # one read for the batch: each customer is then read from the cache
+            moves.commercial_partner_id.sudo().with_company(company).fetch(
+                ["relance_credit_hold", "relance_hold_reason"])
         for move in self:
             reason = move._relance_credit_block_reason()
             if reason:

@@ -12,7 +12,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL, float_round
-from odoo.tools.misc import formatLang
+from odoo.tools.misc import formatLang, get_lang
 
 _logger = logging.getLogger(__name__)
 
@@ -59,9 +59,15 @@ class RiskMetrics:
 
 
 def month_periods(date, months=WINDOW_MONTHS):
-    """``[(start, end)]`` of the rolling months before ``date``, latest first: ``start`` excluded,
-    ``end`` included (the first one ends on ``date``)."""
-    return [(date - relativedelta(months=k + 1), date - relativedelta(months=k)) for k in range(months)]
+    """``[(start, end)]`` of the calendar months up to ``date``, latest first: ``start`` excluded,
+    ``end`` included; the current month ends on ``date``. The same months as the DSO report
+    (``relance.dso``), so that a customer's DSO reads the same in both places."""
+    first = date.replace(day=1)
+    periods = [(first - relativedelta(days=1), date)]
+    for k in range(1, months):
+        start = first - relativedelta(months=k)
+        periods.append((start - relativedelta(days=1), start + relativedelta(months=1, days=-1)))
+    return periods
 
 
 def dso_countback(balance, sales, periods):
@@ -75,7 +81,7 @@ def dso_countback(balance, sales, periods):
         return 0.0
     dso = 0.0
     remaining = balance
-    for amount, (start, end) in zip(sales, periods):
+    for amount, (start, end) in zip(sales, periods, strict=True):
         days = (end - start).days
         if amount > 0 and remaining <= amount:
             return dso + remaining / amount * days
@@ -128,11 +134,13 @@ class RelanceRisk(models.AbstractModel):
         segment (the policy today's decision follows), hold and release. A failure here is logged
         and does not stop the reminders."""
         date = fields.Date.to_date(date or fields.Date.context_today(self))
+        # reasons and hold notes are stored text: in the language of the run, else the company's
+        risk = self.sudo().with_context(lang=self.env.lang or company.partner_id.lang)
         try:
             with self.env.cr.savepoint():
-                self.sudo()._compute_company(company, date)
-                self.env["relance.segment.rule"].sudo()._relance_assign(company, date)
-                self.env["res.partner"].sudo()._relance_update_credit_holds(company)
+                risk._compute_company(company, date)
+                risk.env["relance.segment.rule"]._relance_assign(company, date)
+                risk.env["res.partner"]._relance_update_credit_holds(company)
                 self.env.flush_all()
         except Exception:  # noqa: BLE001 - the reminders must go even if scoring fails
             _logger.exception("Credit step of the daily run failed for company %s", company.id)
@@ -147,12 +155,13 @@ class RelanceRisk(models.AbstractModel):
         date = fields.Date.to_date(date or fields.Date.context_today(self))
         metrics = self._metrics(company, date, partners)
         watch, risky = company.relance_risk_watch_score, company.relance_risk_risky_score
+        decimal_point = get_lang(self.env).decimal_point
         rows = []
         result = {}
         for m in metrics.values():
             score, parts = score_metrics(m)
             klass = risk_class(score, watch, risky)
-            reasons = "\n".join(self._reason(company, m, name, points) for name, points in
+            reasons = "\n".join(self._reason(company, m, name, points, decimal_point) for name, points in
                                 sorted(parts, key=lambda part: -part[1])) or self.env._(
                 "No late payment in the last 12 months.")
             rows.append((m.partner_id, score, klass, reasons, round(m.dso, 1), round(m.days_late, 1),
@@ -286,7 +295,8 @@ class RelanceRisk(models.AbstractModel):
                    COUNT(*) FILTER (WHERE p.in_window),
                    SUM(p.total) FILTER (WHERE p.in_window),
                    SUM(p.settled_days + p.rest * p.rest_days) FILTER (WHERE p.in_window),
-                   COUNT(*) FILTER (WHERE p.in_window AND (p.settled_late OR (p.rest > %(precision)s AND p.rest_days > 0))),
+                   COUNT(*) FILTER (WHERE p.in_window
+                                      AND (p.settled_late OR (p.rest > %(precision)s AND p.rest_days > 0))),
                    SUM(r.n) FILTER (WHERE p.in_window),
                    SUM(p.rest) FILTER (WHERE p.due < %(date)s AND p.pending_date IS NULL),
                    SUM(p.rest * (%(date)s - p.due)) FILTER (WHERE p.due < %(date)s AND p.pending_date IS NULL)
@@ -321,18 +331,19 @@ class RelanceRisk(models.AbstractModel):
     @api.model
     def _monthly_sales(self, company, periods, partner_ids):
         """``{partner id: [sales of each period]}``: invoices less credit notes, tax included,
-        company currency, by invoice date."""
+        company currency, by accounting date."""
         moves = self.env["account.move"].sudo().with_company(company)
         query = moves._search(
             Domain("company_id", "=", company.id)
             & Domain("move_type", "in", ("out_invoice", "out_refund"))
             & Domain("state", "=", "posted")
             & Domain("commercial_partner_id", "in", partner_ids)
-            & Domain("invoice_date", ">", periods[-1][0])
-            & Domain("invoice_date", "<=", periods[0][1])
+            & Domain("date", ">", periods[-1][0])
+            & Domain("date", "<=", periods[0][1])
         )
         table = moves._table
-        bounds = SQL(", ").join(SQL("(%s, %s::date, %s::date)", k, start, end) for k, (start, end) in enumerate(periods))
+        bounds = SQL(", ").join(
+            SQL("(%s, %s::date, %s::date)", k, start, end) for k, (start, end) in enumerate(periods))
         rows = self.env.execute_query(SQL(
             """
             SELECT m.partner_id, b.k, SUM(m.total)
@@ -342,7 +353,7 @@ class RelanceRisk(models.AbstractModel):
             """,
             moves=query.select(
                 SQL("%s AS partner_id", moves._field_to_sql(table, "commercial_partner_id", query)),
-                SQL("%s AS invoice_date", moves._field_to_sql(table, "invoice_date", query)),
+                SQL("%s AS invoice_date", moves._field_to_sql(table, "date", query)),
                 SQL("%s AS total", moves._field_to_sql(table, "amount_total_signed", query)),
             ),
             bounds=bounds,
@@ -356,16 +367,21 @@ class RelanceRisk(models.AbstractModel):
     # Reasons and storage
     # ------------------------------------------------------------------
     @api.model
-    def _reason(self, company, m, name, points):
+    def _reason(self, company, m, name, points, decimal_point="."):
         _ = self.env._
         currency = company.currency_id
+
+        def num(value, digits=1):
+            # days and ratios: the language's decimal point is enough (formatLang costs ~0.1 ms a call)
+            return f"{value:.{digits}f}".replace(".", decimal_point)
+
         if name == "days_late":
             text = _("Paid %(days)s days late on average (weighted by amount, last 12 months)",
-                     days=round(m.days_late, 1))
+                     days=num(m.days_late))
         elif name == "late_share":
             text = _("%(late)s of %(count)s invoices paid late", late=m.late_count, count=m.invoice_count)
         elif name == "reminders":
-            text = _("%(count)s reminders per invoice", count=round(m.reminders_per_invoice, 2))
+            text = _("%(count)s reminders per invoice", count=num(m.reminders_per_invoice, 2))
         elif name == "disputes":
             text = _("%(count)s dispute(s) in the last 12 months", count=m.disputes)
         elif name == "broken_promises":
@@ -374,16 +390,23 @@ class RelanceRisk(models.AbstractModel):
             text = _("%(amount)s overdue, %(days)s days on average",
                      amount=formatLang(self.env, m.overdue, currency_obj=currency), days=round(m.overdue_age))
         else:
-            text = _("DSO %(days)s days (countback)", days=round(m.dso, 1))
-        return f"+{round(points, 1)}  {text}"
+            text = _("DSO %(days)s days (countback)", days=num(m.dso))
+        return f"+{num(points)}  {text}"
 
     @api.model
     def _store(self, company, date, rows, partners=None):
         """Write the results on the customers in bulk (company-dependent values of ``company``);
         customers no longer in the computation lose their values (not rated)."""
         key = str(company.id)
-        columns = ("relance_risk_score", "relance_risk_class", "relance_risk_reasons", "relance_dso",
-                   "relance_avg_days_late", "relance_late_share")
+        # stored column <- column of the VALUES rows below
+        sources = {"relance_risk_score": "score", "relance_risk_class": "klass", "relance_risk_reasons": "reasons",
+                   "relance_dso": "dso", "relance_avg_days_late": "late", "relance_late_share": "share"}
+        columns = tuple(sources)
+        assignments = SQL(", ").join(
+            SQL("%s = COALESCE(p.%s, '{}') || jsonb_build_object(%s, v.%s)",
+                SQL.identifier(col), SQL.identifier(col), key, SQL.identifier(src))
+            for col, src in sources.items()
+        )
         partner_model = self.env["res.partner"]
         for start in range(0, len(rows), 1000):
             chunk = rows[start:start + 1000]
@@ -393,17 +416,12 @@ class RelanceRisk(models.AbstractModel):
             self.env.execute_query(SQL(
                 """
                 UPDATE res_partner p
-                   SET relance_risk_score = COALESCE(p.relance_risk_score, '{}') || jsonb_build_object(%(key)s, v.score),
-                       relance_risk_class = COALESCE(p.relance_risk_class, '{}') || jsonb_build_object(%(key)s, v.klass),
-                       relance_risk_reasons = COALESCE(p.relance_risk_reasons, '{}') || jsonb_build_object(%(key)s, v.reasons),
-                       relance_dso = COALESCE(p.relance_dso, '{}') || jsonb_build_object(%(key)s, v.dso),
-                       relance_avg_days_late = COALESCE(p.relance_avg_days_late, '{}') || jsonb_build_object(%(key)s, v.late),
-                       relance_late_share = COALESCE(p.relance_late_share, '{}') || jsonb_build_object(%(key)s, v.share),
-                       relance_risk_date = COALESCE(p.relance_risk_date, '{}') || jsonb_build_object(%(key)s, %(date)s::date)
+                   SET %(assignments)s,
+                       relance_risk_date = COALESCE(p.relance_risk_date, '{}') || jsonb_build_object(%(key)s, %(date)s)
                   FROM (VALUES %(values)s) AS v(id, score, klass, reasons, dso, late, share)
                  WHERE p.id = v.id
                 """,
-                key=key, values=values, date=fields.Date.to_string(date),
+                assignments=assignments, key=key, values=values, date=fields.Date.to_string(date),
             ))
         # customers rated before, and no longer concerned: not rated any more
         stale = SQL("p.relance_risk_date ? %s", key)

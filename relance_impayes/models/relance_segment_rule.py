@@ -132,7 +132,18 @@ class RelanceSegmentRule(models.Model):
     def write(self, vals):
         companies = self.company_id
         res = super().write(vals)
-        self._relance_reassign(companies | self.company_id)
+        if {"condition", "months", "invoice_count", "sequence", "active", "company_id"} & set(vals):
+            self._relance_reassign(companies | self.company_id)
+        if "policy_id" in vals:
+            # same customers, another ladder: their next reminder dates move
+            moves = self.env["account.move"].sudo()
+            for company, rules in self.grouped("company_id").items():
+                partners = self.env["res.partner"].sudo().with_company(company).search(
+                    [("relance_segment_rule_id", "in", rules.ids)])
+                open_moves = moves.search(moves._relance_open_domain() & Domain("company_id", "=", company.id)
+                                          & Domain("commercial_partner_id", "in", partners.ids))
+                self.env.add_to_compute(moves._fields["relance_next_date"], open_moves)
+                self.env.add_to_compute(moves._fields["relance_next_level_id"], open_moves)
         return res
 
     def unlink(self):

@@ -29,7 +29,7 @@ class ResPartner(models.Model):
     relance_due_amount = fields.Monetary(
         "Open invoices", compute="_compute_relance_status", currency_field="relance_currency_id"
     )
-    relance_currency_id = fields.Many2one("res.currency", compute="_compute_relance_status")
+    relance_currency_id = fields.Many2one("res.currency", "Reminder currency", compute="_compute_relance_status")
     relance_prescription_warning = fields.Char(
         "Limitation", compute="_compute_relance_prescription_warning",
         help="Open invoices whose claim becomes time-barred soon (5 years between businesses, 2 years for "
@@ -38,8 +38,8 @@ class ResPartner(models.Model):
     relance_interaction_ids = fields.One2many("relance.interaction", "partner_id", string="Reminder history")
     relance_promise_kept_count = fields.Integer("Promises kept", compute="_compute_relance_promise_counts")
     relance_promise_broken_count = fields.Integer("Promises broken", compute="_compute_relance_promise_counts")
-    relance_interaction_count = fields.Integer(compute="_compute_relance_interaction_count")
-    relance_communication_ids = fields.One2many("relance.communication", "partner_id")
+    relance_interaction_count = fields.Integer("Reminders", compute="_compute_relance_interaction_count")
+    relance_communication_ids = fields.One2many("relance.communication", "partner_id", string="Reminders sent")
 
     def _relance_collector(self):
         """Who calls this customer: its collector, its salesperson, or the company default."""
@@ -478,6 +478,7 @@ class ResPartner(models.Model):
                 over_domain &= Domain("id", "in", only)
             over = partner_model.search(over_domain)
             over.invalidate_recordset(["credit", "credit_to_invoice"])  # not stored, no dependencies: may be stale
+            over.fetch(["company_id", "credit_limit"])  # core's credit computation reads them one partner at a time
             for partner in over:
                 limit = partner.credit_limit
                 if partner.id not in causes and partner.credit + partner.credit_to_invoice > limit:

@@ -5,14 +5,15 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools.misc import formatLang
 
-from ..models.relance_risk import dso_countback, month_periods
+from ..models.relance_risk import dso_countback, month_periods, score_metrics
 from .common import TODAY, RelanceCommon
 
 
 class RelanceCreditCommon(RelanceCommon):
 
     def _hold(self, partner, reason):
-        self.env["relance.credit.hold"].create({"partner_id": partner.id, "mode": "hold", "reason": reason}).action_apply()
+        self.env["relance.credit.hold"].create(
+            {"partner_id": partner.id, "mode": "hold", "reason": reason}).action_apply()
 
     def _draft(self, partner, amount):
         return self._relance_invoice(partner, amount, days_late=-30, post=False)
@@ -150,8 +151,8 @@ class TestRelanceCredit(RelanceCreditCommon):
         comm = self.env["relance.communication"].create({
             "partner_id": self.customer.id, "level_id": self.lvl_notice.id, "date": TODAY, "origin": "manual",
             "contact_id": self.customer.id, "amount_due": 1000,
-            "line_ids": [Command.create({"move_id": inv.id, "level_id": self.lvl_notice.id, "date_due": inv.invoice_date_due,
-                                         "amount_residual": 1000})],
+            "line_ids": [Command.create({"move_id": inv.id, "level_id": self.lvl_notice.id,
+                                         "date_due": inv.invoice_date_due, "amount_residual": 1000})],
         })
         comm._mark_sent()
         self.assertEqual(inv.relance_level_id, self.lvl_notice)
@@ -192,11 +193,12 @@ class TestRelanceRisk(RelanceCreditCommon):
 
     def test_dso_countback(self):
         periods = month_periods(TODAY)
-        self.assertEqual([(end - start).days for start, end in periods[:4]], [28, 31, 31, 30])
+        self.assertEqual([(end - start).days for start, end in periods[:4]], [10, 28, 31, 31],
+                         "calendar months, the current one up to today")
         self.assertEqual(dso_countback(0, [1000.0] * 12, periods), 0)
-        self.assertEqual(dso_countback(500, [1000.0] + [0.0] * 11, periods), 14, "half of this month's sales")
-        self.assertEqual(dso_countback(1500, [1000.0, 1000.0] + [0.0] * 10, periods), 28 + 15.5)
-        self.assertEqual(dso_countback(1500, [0.0, 1000.0, 1000.0] + [0.0] * 9, periods), 28 + 31 + 15.5,
+        self.assertEqual(dso_countback(500, [1000.0] + [0.0] * 11, periods), 5, "half of this month's sales")
+        self.assertEqual(dso_countback(1500, [1000.0, 1000.0] + [0.0] * 10, periods), 10 + 14)
+        self.assertEqual(dso_countback(1500, [0.0, 1000.0, 1000.0] + [0.0] * 9, periods), 10 + 28 + 15.5,
                          "a month without sales counts in full")
         self.assertEqual(dso_countback(99999, [1000.0] * 12, periods), (TODAY - periods[-1][0]).days,
                          "past the window the DSO stops at its length")
@@ -227,23 +229,27 @@ class TestRelanceRisk(RelanceCreditCommon):
         self.assertAlmostEqual(m.overdue, 2000)
         self.assertAlmostEqual(m.overdue_age, 40)
         self.assertAlmostEqual(m.balance, 2000)
-        self.assertAlmostEqual(m.dso, 28 + 31 + 15.5, msg="2000 open: this month (no sales), January's 1000, "
-                               "half of December's 2000")
-        self.assertAlmostEqual(metrics[risky.id].dso, 28 + 31 + 31 + 30 + 31)
+        self.assertAlmostEqual(m.dso, 10 + 28 + 31 + 15.5, msg="2000 open: March and February (no sales), "
+                               "January's 1000, half of December's 2000")
+        self.assertAlmostEqual(metrics[risky.id].dso, 10 + 28 + 31 + 31 + 30)
+        if "relance.dso" in self.env:  # the DSO report reads the same figure
+            report = self.env["relance.dso"].with_context(relance_date=TODAY).search(
+                [("scope", "=", "customer"), ("partner_id", "=", watch.id), ("date", "=", TODAY)])
+            self.assertEqual(report.dso, 84.5)
         self.assertAlmostEqual(metrics[good.id].days_late, 0)
 
         results = risk._compute_company(self.company, TODAY)
-        # watch: 25*27.5/60 + 20*2/3 + 10*(1/3)/2 + 15*40/90 + 10*(74.5-30)/60 = 40.54
-        # risky: 25 (87.5 days late) + 20 (all late) + 15*87.5/90 + 10 (DSO 151) = 69.58
-        self.assertEqual(results, {good.id: (0, "good"), watch.id: (41, "watch"), risky.id: (70, "risky")})
-        self.assertEqual((watch.relance_risk_score, watch.relance_risk_class), (41, "watch"))
-        self.assertAlmostEqual(watch.relance_dso, 74.5)
+        # watch: 25*27.5/60 + 20*2/3 + 10*(1/3)/2 + 15*40/90 + 10*(84.5-30)/60 = 42.21
+        # risky: 25 (87.5 days late) + 20 (all late) + 15*87.5/90 + 10 (DSO 130) = 69.58
+        self.assertEqual(results, {good.id: (0, "good"), watch.id: (42, "watch"), risky.id: (70, "risky")})
+        self.assertEqual((watch.relance_risk_score, watch.relance_risk_class), (42, "watch"))
+        self.assertAlmostEqual(watch.relance_dso, 84.5)
         self.assertAlmostEqual(watch.relance_avg_days_late, 27.5)
         self.assertAlmostEqual(watch.relance_late_share, 66.7)
         self.assertEqual(watch.relance_risk_reasons.splitlines(), [
             "+13.3  2 of 3 invoices paid late",
             "+11.5  Paid 27.5 days late on average (weighted by amount, last 12 months)",
-            "+7.4  DSO 74.5 days (countback)",
+            "+9.1  DSO 84.5 days (countback)",
             f"+6.7  {formatLang(self.env, 2000, currency_obj=self.company.currency_id)} overdue, 40 days on average",
             "+1.7  0.33 reminders per invoice",
         ])
@@ -257,6 +263,29 @@ class TestRelanceRisk(RelanceCreditCommon):
         results = risk._compute_company(self.company, TODAY)
         self.assertNotIn(risky.id, results)
         self.assertFalse(risky.relance_risk_class)
+
+    def test_disputes_and_broken_promises_add_to_the_score(self):
+        if "relance.dispute" not in self.env or "relance.promise" not in self.env:
+            self.skipTest("no negotiation lifecycle")
+        inv = self._relance_invoice(self.customer, 1000, days_late=10)
+        risk = self.env["relance.risk"]
+        before = score_metrics(risk._metrics(self.company, TODAY)[self.customer.id])
+        self.env["relance.dispute"].create({
+            "partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)],
+            "reason_id": self.env.ref("relance_impayes.dispute_reason_defective").id,
+        })
+        promise = self.env["relance.promise"].create({
+            "partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)], "amount": 1000, "date": TODAY,
+        })
+        promise._close("broken", TODAY)
+        metrics = risk._metrics(self.company, TODAY)[self.customer.id]
+        self.assertEqual((metrics.disputes, metrics.broken_promises), (1, 1))
+        score, parts = score_metrics(metrics)
+        self.assertEqual((dict(parts)["disputes"], dict(parts)["broken_promises"]), (5.0, 5.0))
+        self.assertEqual(score, before[0] + 10)
+        risk._compute_company(self.company, TODAY)
+        self.assertIn("1 dispute(s) in the last 12 months", self.customer.relance_risk_reasons)
+        self.assertIn("1 broken promise(s) to pay in the last 12 months", self.customer.relance_risk_reasons)
 
     def test_segment_rules_choose_the_policy_and_a_manual_choice_wins(self):
         Policy = self.env["relance.policy"]
@@ -299,6 +328,13 @@ class TestRelanceRisk(RelanceCreditCommon):
         self.assertEqual(decisions[risky.id].level_id, strict.level_ids.id)
         self.assertEqual(decisions[veteran.id].skip_reason, "nothing_due")
         self.assertEqual(decisions[chosen.id].skip_reason, "nothing_due")
+        # the stored next reminder dates follow the segment, and the policy of a rule
+        open_inv = self.env["account.move"].search(
+            [("partner_id", "=", veteran.id), ("move_type", "=", "out_invoice"), ("payment_state", "=", "not_paid")])
+        self.assertEqual(open_inv.relance_next_date, open_inv.invoice_date_due + timedelta(days=30))
+        good_rule.policy_id = strict
+        self.assertEqual(open_inv.relance_next_date, open_inv.invoice_date_due + timedelta(days=1))
+        good_rule.policy_id = gentle
         # a rule archived: its customers fall to the next rule that matches at once
         new_rule.active = False
         self.assertFalse(newbie.relance_segment_rule_id)

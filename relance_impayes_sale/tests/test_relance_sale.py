@@ -22,7 +22,8 @@ class TestRelanceSale(RelanceCommon):
         })
 
     def _hold(self, partner, reason):
-        self.env["relance.credit.hold"].create({"partner_id": partner.id, "mode": "hold", "reason": reason}).action_apply()
+        self.env["relance.credit.hold"].create(
+            {"partner_id": partner.id, "mode": "hold", "reason": reason}).action_apply()
 
     def test_order_of_a_customer_on_hold_cannot_be_confirmed(self):
         order = self._order(self.customer)
