@@ -1,5 +1,9 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.tools import format_amount, format_date, formatLang
+
+_logger = logging.getLogger(__name__)
 
 
 class RelanceReportMixin(models.AbstractModel):
@@ -52,7 +56,12 @@ class RelanceReportMixin(models.AbstractModel):
         bank = company.partner_id.bank_ids[:1]
         if not bank or amount <= 0:
             return False
-        return bank.build_qr_code_base64(amount, reference, None, company.currency_id, debtor, silent_errors=True)
+        try:
+            return bank.build_qr_code_base64(amount, reference, None, company.currency_id, debtor, silent_errors=True)
+        except Exception:  # noqa: BLE001 - a letter goes out without its QR code rather than not at all
+            _logger.warning("QR code of %s could not be rendered (barcode support missing?)", company.name,
+                            exc_info=True)
+            return False
 
 
 class ReportRelanceLetter(models.AbstractModel):

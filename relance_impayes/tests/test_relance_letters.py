@@ -193,3 +193,13 @@ class TestRelanceLetters(RelanceCommon):
         for expected in ("FORMAL NOTICE", "Registered letter with acknowledgement of receipt", inv.name,
                          "Dupont SARL", "732 829 320", "552 100 554", "Total claimed", "L441-10"):
             self.assertIn(expected, text)
+
+    def test_letter_goes_out_even_when_the_qr_code_cannot_be_drawn(self):
+        from unittest.mock import patch
+        from odoo.addons.account.models.res_partner_bank import ResPartnerBank
+        inv, comm = self._notice_comm()
+        with patch.object(ResPartnerBank, "build_qr_code_base64", side_effect=ModuleNotFoundError("_rl_renderPM")), \
+                mute_logger("odoo.addons.relance_impayes.models.relance_report"):
+            html = self._html("relance_impayes.action_report_mise_en_demeure", comm)
+        self.assertIn(inv.name, html)
+        self.assertNotIn("QR code", html)
