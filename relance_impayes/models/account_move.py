@@ -242,7 +242,8 @@ class AccountMove(models.Model):
         all_partners.fetch(["relance_manual"])
         policies = policy_model._policies_for_partners(all_partners, company)
         ladders = {policy: list(policy._ladder()) for policy in set(policies.values()) if policy}
-        levels = self.env["relance.level"].browse({row[3] for row in rows if row[3]})
+        # levels are configuration: a level of another company's policy is read to map it by delay
+        levels = self.env["relance.level"].sudo().browse({row[3] for row in rows if row[3]})
         levels.fetch(["delay", "policy_id"])
         level_by_id = {level.id: level for level in levels}
         balances = self._relance_net_balances(company, partner_ids)

@@ -150,7 +150,12 @@ class RelancePolicy(models.Model):
         collector = self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
         self._relance_demo_company(company, collector)
         tax = company.account_sale_tax_id
-        levels = {key: self.env.ref(f"relance_impayes.{xmlid}") for key, (xmlid, _e, _l) in LEVELS.items()}
+        # the company's own copy of each standard level (same place in the ladder)
+        ladder = company.relance_policy_id.with_context(active_test=False).level_ids
+        levels = {}
+        for key, (xmlid, _e, _l) in LEVELS.items():
+            template = self.env.ref(f"relance_impayes.{xmlid}")
+            levels[key] = ladder.filtered(lambda lvl: lvl.sequence == template.sequence)[:1] or template
         texts = {levels[key]: (email, letter) for key, (_x, email, letter) in LEVELS.items()}
         ladder = [level for level in policy._ladder() if level.delay >= 0]
         quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
