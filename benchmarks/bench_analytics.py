@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _odoo_env import BENCH_REF_PREFIX, DATE_PARAM, DEFAULT_DB, install_module, open_registry  # noqa: E402
+from _odoo_env import BENCH_REF_PREFIX, DATE_PARAM, DEFAULT_DB, install_module, open_registry
 
 DB = "relance_bench_analytics"
 HISTORY_PARAM = "relance_bench.analytics_history"
@@ -37,7 +37,7 @@ TARGET = 2.0
 
 
 def psql(db, sql):
-    out = subprocess.run(["psql", "-X", "-A", "-t", "-d", db, "-c", sql], capture_output=True, text=True)
+    out = subprocess.run(["psql", "-X", "-A", "-t", "-d", db, "-c", sql], capture_output=True, text=True, check=False)
     return None if out.returncode else out.stdout.strip()
 
 
@@ -168,8 +168,6 @@ def steps(env, company, as_of):
         ("manager", "top overdue customers", top(menv, [("amount_overdue", ">", 0)])),
         ("manager", "effectiveness per level (pivot)",
          pivot(menv, "relance.effectiveness", last_year, ["level_id"], effectiveness)),
-        ("manager", "paid within 30 days per channel and policy (graph)",
-         group(menv, "relance.effectiveness", last_year, ["channel", "policy_id"], ["paid_30_rate:avg"])),
         ("manager", "recovery funnel (graph)",
          group(menv, "relance.funnel", last_year, ["level_id", "outcome"], ["amount:sum"])),
         ("effectiveness", "per level (pivot)", pivot(menv, "relance.effectiveness", [], ["level_id"], effectiveness)),
@@ -195,6 +193,42 @@ def steps(env, company, as_of):
     ]
 
 
+def concurrent_wall_time(registry, dashboard):
+    """Wall time of a dashboard as the browser loads it: every widget at once, each request in its
+    own transaction (Odoo with several workers)."""
+    import threading
+
+    from odoo import SUPERUSER_ID, api
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        as_of = env["ir.config_parameter"].get_param(DATE_PARAM)
+        company = env.ref("base.main_company")
+        count = sum(1 for step in steps(env(context={"allowed_company_ids": company.ids}), company, as_of)
+                    if step[0] == dashboard)
+    errors = []
+
+    def widget(index):
+        try:
+            with registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, {"allowed_company_ids": company.ids, "tz": "UTC"})
+                mine = [step for step in steps(env, company, as_of) if step[0] == dashboard]
+                mine[index][2]()
+                cr.rollback()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=widget, args=(i,)) for i in range(count)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return time.perf_counter() - started
+
+
 def run(registry, repeat):
     from odoo import SUPERUSER_ID, api
 
@@ -214,7 +248,7 @@ def run(registry, repeat):
         }
         print(f"\ndata at {as_of}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
         print(f"\n{'screen':<15}{'step':<55}{'seconds':>9}{'queries':>9}  result")
-        totals = {}
+        totals, step_seconds = {}, {}
         for dashboard, name, func in steps(env, company, as_of):
             best, queries, result = None, 0, None
             for _n in range(repeat):
@@ -227,15 +261,18 @@ def run(registry, repeat):
                 if best is None or seconds < best:
                     best, queries = seconds, cr.sql_log_count - q0
             totals[dashboard] = totals.get(dashboard, 0.0) + best
+            step_seconds.setdefault(dashboard, []).append(best)
             print(f"{dashboard:<15}{name:<55}{best:>9.2f}{queries:>9}  {summary(result)}")
-        print()
-        for dashboard in ("collector", "manager"):
-            verdict = "OK" if totals[dashboard] < TARGET else "OVER TARGET"
-            print(f"{dashboard + ' dashboard':<40}{totals[dashboard]:>8.2f} s  (target < {TARGET:.0f} s: {verdict})")
-        verdict = "OK" if totals["effectiveness"] / 4 < TARGET else "OVER TARGET"
-        print(f"{'effectiveness table (each view)':<40}{totals['effectiveness'] / 4:>8.2f} s  "
-              f"(target < {TARGET:.0f} s: {verdict})")
         cr.rollback()
+    print()
+    for dashboard in ("collector", "manager"):
+        wall = min(concurrent_wall_time(registry, dashboard) for _n in range(repeat))
+        verdict = "OK" if wall < TARGET else "OVER TARGET"
+        print(f"{dashboard + ' dashboard':<32}one widget after the other {totals[dashboard]:>6.2f} s, "
+              f"all at once like the browser {wall:>6.2f} s  (target < {TARGET:.0f} s: {verdict})")
+    slowest = max(step_seconds["effectiveness"])
+    verdict = "OK" if slowest < TARGET else "OVER TARGET"
+    print(f"{'effectiveness table':<32}slowest view {slowest:>6.2f} s  (target < {TARGET:.0f} s: {verdict})")
 
 
 def summary(result):
@@ -248,12 +285,15 @@ def summary(result):
     if isinstance(result, list) and result and isinstance(result[0], list):
         return f"{sum(len(groups) for groups in result)} groups"
     if isinstance(result, list):
+        def is_aggregate(key):
+            return key.endswith((":sum", ":avg", ":count", ":max", ":min")) or key == "__count"
+
         def value(group):
-            return next((v for k, v in group.items() if ":" in k), None)
+            return next((v for k, v in group.items() if is_aggregate(k)), None)
         shown = []
         for group_ in result[:4]:
-            label = next((v for k, v in group_.items() if ":" not in k and not k.startswith("__")), "")
-            label = label[1] if isinstance(label, (list, tuple)) and len(label) > 1 else label
+            labels = [v for k, v in group_.items() if not k.startswith("__") and not is_aggregate(k)]
+            label = "/".join(str(v[1] if isinstance(v, (list, tuple)) and len(v) > 1 else v) for v in labels)
             amount = value(group_)
             shown.append(f"{label}={amount:.1f}" if isinstance(amount, float) else f"{label}={amount}")
         return f"{len(result)} groups: " + ", ".join(shown)

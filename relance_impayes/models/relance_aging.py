@@ -3,7 +3,11 @@ from odoo.tools import SQL, format_amount, format_date
 
 from .relance_analytics import ANALYTICS_DEPENDS
 
-BUCKETS = ["not_due", "bucket_1", "bucket_2", "bucket_3", "bucket_4"]
+BUCKETS = ["bucket_0", "bucket_1", "bucket_2", "bucket_3", "bucket_4"]  # bucket_0: not due yet
+BUCKET_FIELDS = {
+    "bucket_0": "amount_not_due", "bucket_1": "amount_bucket_1", "bucket_2": "amount_bucket_2",
+    "bucket_3": "amount_bucket_3", "bucket_4": "amount_bucket_4",
+}
 
 
 class RelanceAgingMixin(models.AbstractModel):
@@ -45,7 +49,7 @@ class RelanceAgingMixin(models.AbstractModel):
         """``{bucket: label}`` from the company's limits, e.g. ``bucket_2`` → "31-60 days"."""
         first, second, third = self._relance_bucket_limits(company)
         return {
-            "not_due": self.env._("Not due"),
+            "bucket_0": self.env._("Not due"),
             "bucket_1": self.env._("%(low)s-%(high)s days", low=1, high=first),
             "bucket_2": self.env._("%(low)s-%(high)s days", low=first + 1, high=second),
             "bucket_3": self.env._("%(low)s-%(high)s days", low=second + 1, high=third),
@@ -58,7 +62,7 @@ class RelanceAgingMixin(models.AbstractModel):
         res = super().fields_get(allfields, attributes)
         labels = self._relance_bucket_labels()
         for bucket, label in labels.items():
-            description = res.get(f"amount_{bucket}")
+            description = res.get(BUCKET_FIELDS[bucket])
             if description and "string" in description:
                 description["string"] = label
         return res
@@ -98,7 +102,7 @@ class RelanceAgingMixin(models.AbstractModel):
                    AND aml.date <= %(date)s AND (aml.amount_residual != 0 OR later.line_id IS NOT NULL)
             )
             SELECT items.*,
-                   CASE WHEN days_late <= 0 THEN 'not_due'
+                   CASE WHEN days_late <= 0 THEN 'bucket_0'
                         WHEN days_late <= limit_1 THEN 'bucket_1'
                         WHEN days_late <= limit_2 THEN 'bucket_2'
                         WHEN days_late <= limit_3 THEN 'bucket_3'
@@ -116,12 +120,12 @@ class RelanceAgingMixin(models.AbstractModel):
     def _relance_bucket_columns_sql(self, residual="residual"):
         return SQL(
             """
-            CASE WHEN bucket = 'not_due' THEN %(r)s ELSE 0 END AS amount_not_due,
+            CASE WHEN bucket = 'bucket_0' THEN %(r)s ELSE 0 END AS amount_not_due,
             CASE WHEN bucket = 'bucket_1' THEN %(r)s ELSE 0 END AS amount_bucket_1,
             CASE WHEN bucket = 'bucket_2' THEN %(r)s ELSE 0 END AS amount_bucket_2,
             CASE WHEN bucket = 'bucket_3' THEN %(r)s ELSE 0 END AS amount_bucket_3,
             CASE WHEN bucket = 'bucket_4' THEN %(r)s ELSE 0 END AS amount_bucket_4,
-            CASE WHEN bucket != 'not_due' THEN %(r)s ELSE 0 END AS amount_overdue,
+            CASE WHEN bucket != 'bucket_0' THEN %(r)s ELSE 0 END AS amount_overdue,
             %(r)s AS amount_residual
             """,
             r=SQL.identifier(residual),
@@ -158,6 +162,7 @@ class RelanceAgingLine(models.Model):
 
     @property
     def _table_query(self):
+        self._relance_sql_session()
         return SQL(
             "SELECT lines.id, lines.move_id, lines.move_type, lines.company_id, lines.partner_id, "
             "lines.collector_id, lines.policy_id, lines.risk_class, lines.level_id, lines.date, lines.date_due, "
@@ -195,6 +200,7 @@ class RelanceAging(models.Model):
 
     @property
     def _table_query(self):
+        self._relance_sql_session()
         return SQL(
             """
             SELECT lines.partner_id::bigint * 10000 + lines.company_id AS id, lines.company_id,
@@ -227,7 +233,7 @@ class RelanceAging(models.Model):
     @api.model
     def _relance_report_totals(self, rows):
         """Totals of the printed aged balance."""
-        names = [f"amount_{bucket}" for bucket in BUCKETS] + ["amount_overdue", "amount_residual"]
+        names = list(BUCKET_FIELDS.values()) + ["amount_overdue", "amount_residual"]
         return {name: sum(rows.mapped(name)) for name in names}
 
 
@@ -246,7 +252,7 @@ class ReportRelanceAging(models.AbstractModel):
         totals = aging._relance_report_totals(docs)
         labels = aging._relance_bucket_labels(docs.company_id[:1] or self.env.company)
         shares = {
-            bucket: f"{100.0 * totals[f'amount_{bucket}'] / totals['amount_residual']:.1f} %"
+            bucket: f"{100.0 * totals[BUCKET_FIELDS[bucket]] / totals['amount_residual']:.1f} %"
             if totals["amount_residual"] else "" for bucket in labels
         }
         return {
@@ -257,6 +263,7 @@ class ReportRelanceAging(models.AbstractModel):
             "labels": labels,
             "totals": totals,
             "shares": shares,
+            "bucket_fields": BUCKET_FIELDS,
             "format_date": lambda value: format_date(self.env, value),
             "format_amount": lambda amount, currency: format_amount(self.env, amount, currency),
         }

@@ -1,5 +1,6 @@
 from odoo import fields, models
 from odoo.tools import format_date
+from odoo.tools.safe_eval import safe_eval
 
 
 class RelanceAgingDate(models.TransientModel):
@@ -23,7 +24,8 @@ class RelanceAgingDate(models.TransientModel):
             "dso": "relance_impayes.relance_dso_action",
         }[self.report]
         action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
-        action["context"] = {"relance_date": fields.Date.to_string(self.date)}
+        context = safe_eval(action.get("context") or "{}", {"uid": self.env.uid})
+        action["context"] = dict(context, relance_date=fields.Date.to_string(self.date))
         action["display_name"] = self.env._(
             "%(report)s at %(date)s", report=action["name"], date=format_date(self.env, self.date))
         return action

@@ -11,11 +11,13 @@ Vocabulary of the queries:
   a credit note (``credited``) or another entry (``written_off``), at the date of the later of
   the two entries; a payment registered without journal entry (no outstanding account: the
   invoice is *in payment*) settles what it left open on the payment date;
-* a *touch* is one invoice listed in one reminder: a sent communication (its lines), or a phone
-  call logged outside a communication;
+* a *reminder* is a sent communication (its lines are the invoices it listed, those that climb
+  *enter* a level), or a phone call logged outside a communication;
 * a *hold* is a dispute opened or a payment plan confirmed on an invoice, contributed only when
   the negotiation models are installed.
 """
+from types import MappingProxyType
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -44,7 +46,7 @@ ANALYTICS_DEPENDS = {
     ],
     "account.partial.reconcile": ["debit_move_id", "credit_move_id", "amount", "max_date"],
     "account.payment": ["move_id", "state", "date"],
-    "relance.communication": ["state", "date", "level_id", "company_id", "partner_id", "user_id"],
+    "relance.communication": ["state", "date", "level_id", "company_id", "partner_id", "user_id", "amount_due"],
     "relance.communication.line": ["communication_id", "move_id", "level_id", "amount_residual"],
     "relance.interaction": ["kind", "direction", "date", "communication_id", "move_ids", "level_id", "user_id",
                             "call_outcome", "corrected_id"],
@@ -60,6 +62,16 @@ class RelanceAnalyticsMixin(models.AbstractModel):
 
     _name = "relance.analytics.mixin"
     _description = "Reminder analytics"
+
+    # ------------------------------------------------------------------
+    # Session
+    # ------------------------------------------------------------------
+    @api.model
+    def _relance_sql_session(self):
+        """Called by each report's ``_table_query``: PostgreSQL's JIT compiler takes seconds to
+        compile these analytic queries (their estimated cost is high) which then run in a fraction
+        of that; it is turned off for the current transaction only."""
+        self.env.cr.execute(SQL("SET LOCAL jit = off"))
 
     # ------------------------------------------------------------------
     # Dates
@@ -115,7 +127,7 @@ class RelanceAnalyticsMixin(models.AbstractModel):
         return field._description_selection(self.env)
 
     # ------------------------------------------------------------------
-    # Settlements, touches, holds
+    # Settlements and holds
     # ------------------------------------------------------------------
     @api.model
     def _relance_settlements_sql(self):
@@ -153,50 +165,6 @@ class RelanceAnalyticsMixin(models.AbstractModel):
         """)
 
     @api.model
-    def _relance_touches_sql(self):
-        """One row per invoice listed in a reminder: ``id`` (the communication line, or a negative
-        id for a call), ``reminder_key`` (the communication, or minus the call), ``move_id``,
-        ``date``, ``level_id`` (level of the reminder), ``climbs_to_id`` (level the invoice
-        entered, if any), ``company_id``, ``partner_id``, ``user_id``, ``claimed`` (what was due on
-        the invoice), ``channel``, ``template_id``, ``call_outcome``."""
-        return SQL("""
-            SELECT line.id::bigint AS id, comm.id AS reminder_key, line.move_id, comm.date, comm.level_id,
-                   line.level_id AS climbs_to_id, comm.company_id, comm.partner_id, comm.user_id,
-                   line.amount_residual AS claimed,
-                   CASE WHEN ch.handoff THEN 'handoff'
-                        WHEN ch.registered THEN 'registered_letter'
-                        WHEN ch.letter AND ch.email THEN 'email_letter'
-                        WHEN ch.letter THEN 'letter'
-                        WHEN ch.email THEN 'email'
-                        ELSE 'other' END AS channel,
-                   CASE WHEN ch.email THEN lvl.mail_template_id END AS template_id,
-                   NULL::varchar AS call_outcome
-              FROM relance_communication_line line
-              JOIN relance_communication comm ON comm.id = line.communication_id
-              JOIN relance_level lvl ON lvl.id = comm.level_id
-              LEFT JOIN (
-                    SELECT communication_id,
-                           BOOL_OR(kind = 'email') AS email, BOOL_OR(kind = 'letter') AS letter,
-                           BOOL_OR(kind = 'registered_letter') AS registered, BOOL_OR(kind = 'handoff') AS handoff
-                      FROM relance_interaction
-                     WHERE communication_id IS NOT NULL
-                     GROUP BY communication_id
-              ) ch ON ch.communication_id = comm.id
-             WHERE comm.state = 'sent'
-            UNION ALL
-            SELECT -(call.id::bigint * 10000000000 + rel.account_move_id), -call.id, rel.account_move_id,
-                   call.date::date, call.level_id, NULL, call.company_id, call.partner_id, call.user_id,
-                   GREATEST(inv.amount_total_signed - COALESCE((
-                       SELECT SUM(s.amount) FROM (%(settlements)s) s
-                        WHERE s.move_id = inv.id AND s.date < call.date::date), 0), 0),
-                   'call', NULL, call.call_outcome
-              FROM relance_interaction call
-              JOIN relance_interaction_account_move_rel rel ON rel.interaction_id = call.id
-              JOIN account_move inv ON inv.id = rel.account_move_id AND inv.move_type = 'out_invoice'
-             WHERE call.kind = 'call' AND call.direction = 'out' AND call.communication_id IS NULL
-        """, settlements=self._relance_settlements_sql())
-
-    @api.model
     def _relance_holds_sql(self):
         """``(move_id, date, kind)``: invoices put in dispute (``disputed``) or on a payment plan
         (``plan``), from the negotiation models when they are installed."""
@@ -230,10 +198,10 @@ class RelanceAnalyticsMixin(models.AbstractModel):
     # ------------------------------------------------------------------
     # Aggregates the pivot cannot express as SUM/AVG of a column
     # ------------------------------------------------------------------
-    _relance_ratio_aggregates = {}  # "field:avg" -> (numerator field, denominator field)
+    _relance_ratio_aggregates = MappingProxyType({})  # "field:avg" -> (numerator field, denominator field)
     _relance_median_aggregates = ()  # "field:avg" computed as the median of the field
-    _relance_distinct_aggregates = {}  # "field:sum" -> column counted distinctly
-    _relance_weighted_aggregates = {}  # "field:avg" -> (field, weight field): average weighted by the weight
+    _relance_distinct_aggregates = MappingProxyType({})  # "field:sum" -> column counted distinctly
+    _relance_weighted_aggregates = MappingProxyType({})  # "field:avg" -> (field, weight): weighted average
 
     def _read_group_select(self, aggregate_spec, query):
         """Shares are ratios of sums (weighted by the amounts), medians are medians, counts of

@@ -140,6 +140,7 @@ class RelancePolicy(models.Model):
                     "company_id": company.id, "partner_id": moves.commercial_partner_id.id,
                     "move_ids": [fields.Command.set(moves[:1].ids)], "reason_id": reason.id,
                     "description": "Contestation de la prestation facturée",
+                    "user_id": moves.commercial_partner_id._relance_collector().id,
                 })
                 dispute.date_open = today - timedelta(days=age)
         if "relance.promise" in self.env:
@@ -148,6 +149,7 @@ class RelancePolicy(models.Model):
                     "company_id": company.id, "partner_id": moves.commercial_partner_id.id,
                     "move_ids": [fields.Command.set(moves[:1].ids)], "amount": moves[:1].amount_residual,
                     "date": today, "note": "Promesse obtenue par téléphone",
+                    "user_id": moves.commercial_partner_id._relance_collector().id,
                 })
                 if kind == "broken":
                     promise.write({"date": today - timedelta(days=10), "state": "broken",
@@ -306,7 +308,7 @@ class RelancePolicy(models.Model):
                 invoice_line = plan["move"].line_ids.filtered(lambda l: l.account_type == "asset_receivable")
                 if payment.move_id:
                     reconcile.append(invoice_line + payment.move_id.line_ids.filtered(
-                        lambda l: l.account_id == invoice_line.account_id))
+                        lambda l, account=invoice_line.account_id: l.account_id == account))
                 else:  # no outstanding account: Odoo matches the payment without an entry
                     payment.invoice_ids = plan["move"]
             if reconcile:
@@ -447,6 +449,7 @@ class RelancePolicy(models.Model):
                     "company_id": company.id, "partner_id": plan["partner"].id,
                     "move_ids": [fields.Command.set(plan["move"].ids)], "reason_id": reason.id,
                     "description": "Prestation contestée par le client",
+                    "user_id": plan["partner"].with_company(company)._relance_collector().id,
                 })
                 values = {"date_open": opened}
                 if resolved:

@@ -1,3 +1,5 @@
+from types import MappingProxyType
+
 from odoo import api, fields, models
 from odoo.tools import SQL
 
@@ -27,7 +29,7 @@ class RelanceDso(models.Model):
     _auto = False
     _order = "date desc, scope, id"
     _depends = ANALYTICS_DEPENDS
-    _relance_weighted_aggregates = {"dso:avg": ("dso", "receivable")}
+    _relance_weighted_aggregates = MappingProxyType({"dso:avg": ("dso", "receivable")})
 
     scope = fields.Selection(SCOPES, readonly=True)
     date = fields.Date("Month end", readonly=True)
@@ -54,8 +56,10 @@ class RelanceDso(models.Model):
 
     @property
     def _table_query(self):
+        self._relance_sql_session()
         date = self._relance_as_of()
         scopes = self._relance_dso_scopes()
+        per_partner = scopes != ["company"]
         entity_parts = []
         if "customer" in scopes:
             entity_parts.append(SQL(
@@ -71,27 +75,20 @@ class RelanceDso(models.Model):
                 "SELECT 'company' AS scope, company_id, 0 AS key_id, NULL::int AS partner_id, NULL::int AS collector_id, "
                 "m, SUM(receivable) AS receivable, SUM(overdue) AS overdue, SUM(sales) AS sales "
                 "FROM monthly GROUP BY company_id, m"))
+        # Month m counts back from the current one (0), which ends at the date. The monthly figures
+        # of each entity are kept in JSON maps {m: amount}: periods and countback windows read them
+        # by key, with no join between intermediate results (whose row estimates are far off).
         return SQL(
             """
-            WITH months AS (
-                SELECT m, start,
-                       CASE WHEN m = 0 THEN %(date)s ELSE (start + INTERVAL '1 month' - INTERVAL '1 day')::date END
-                           AS stop,
-                       CASE WHEN m = 0 THEN %(date)s - start + 1 ELSE (start + INTERVAL '1 month')::date - start END
-                           AS days
-                  FROM (SELECT m, (date_trunc('month', %(date)s::date) - m * INTERVAL '1 month')::date AS start
-                          FROM generate_series(0, %(horizon)s) m) s
-            ), lines AS (
-                SELECT aml.id, aml.company_id, cp.id AS partner_id, %(collector)s AS collector_id, aml.date,
+            WITH lines AS (
+                SELECT aml.id, aml.company_id, %(partner)s AS partner_id, %(collector)s AS collector_id, aml.date,
                        COALESCE(aml.date_maturity, aml.date) AS date_due, aml.balance, move.move_type
                   FROM account_move_line aml
                   JOIN account_account acc ON acc.id = aml.account_id
                   JOIN account_move move ON move.id = aml.move_id
-                  JOIN res_company co ON co.id = aml.company_id
-                  JOIN res_partner partner ON partner.id = aml.partner_id
-                  JOIN res_partner cp ON cp.id = partner.commercial_partner_id
+                  %(partner_joins)s
                  WHERE acc.account_type = 'asset_receivable' AND aml.parent_state = 'posted'
-                   AND aml.date <= %(date)s
+                   AND aml.date <= %(date)s AND aml.partner_id IS NOT NULL
             ), events AS (
                 -- the receivable moves on the date of each entry; invoices and credit notes are the sales
                 SELECT company_id, partner_id, collector_id, date AS day, balance AS receivable, 0 AS overdue,
@@ -111,52 +108,63 @@ class RelanceDso(models.Model):
                 SELECT company_id, partner_id, collector_id, CASE WHEN m > %(horizon)s THEN 99 ELSE m END AS m,
                        SUM(receivable) AS receivable, SUM(overdue) AS overdue, SUM(sales) AS sales
                   FROM (SELECT events.*,
-                               ((EXTRACT(YEAR FROM %(date)s::date) - EXTRACT(YEAR FROM day)) * 12
-                                + EXTRACT(MONTH FROM %(date)s::date) - EXTRACT(MONTH FROM day))::int AS m
+                               %(month_index)s - (date_part('year', day) * 12 + date_part('month', day))::int AS m
                           FROM events WHERE day <= %(date)s) dated
                  GROUP BY 1, 2, 3, 4
             ), entities AS (
                 %(entities)s
+            ), maps AS (
+                SELECT scope, company_id, key_id, MAX(partner_id) AS partner_id, MAX(collector_id) AS collector_id,
+                       jsonb_object_agg(m::text, receivable) AS receivable, jsonb_object_agg(m::text, overdue) AS overdue,
+                       jsonb_object_agg(m::text, sales) AS sales
+                  FROM entities
+                 GROUP BY scope, company_id, key_id
             ), balances AS (
-                SELECT e.scope, e.company_id, e.key_id, e.partner_id, e.collector_id, p.i,
-                       COALESCE(SUM(e.receivable) FILTER (WHERE e.m >= p.i), 0) AS receivable,
-                       COALESCE(SUM(e.overdue) FILTER (WHERE e.m >= p.i), 0) AS overdue,
-                       COALESCE(SUM(e.sales) FILTER (WHERE e.m = p.i), 0) AS sales
-                  FROM entities e CROSS JOIN generate_series(0, %(last_period)s) p(i)
-                 GROUP BY 1, 2, 3, 4, 5, 6
-            ), windows AS (
-                SELECT b.scope, b.company_id, b.key_id, b.i, b.receivable, mo.days,
-                       GREATEST(COALESCE(e.sales, 0), 0) AS sales,
-                       SUM(GREATEST(COALESCE(e.sales, 0), 0)) OVER (
-                           PARTITION BY b.scope, b.company_id, b.key_id, b.i ORDER BY w.j) AS cumulated
-                  FROM balances b
-                 CROSS JOIN generate_series(0, %(last_period)s) w(j)
-                  JOIN months mo ON mo.m = b.i + w.j
-                  LEFT JOIN entities e ON e.scope = b.scope AND e.company_id = b.company_id AND e.key_id = b.key_id
-                                      AND e.m = b.i + w.j
-                 WHERE b.receivable > 0
-            ), countback AS (
-                SELECT scope, company_id, key_id, i,
-                       SUM(days * CASE WHEN receivable <= cumulated - sales THEN 0
-                                       WHEN sales = 0 THEN 1
-                                       ELSE LEAST((receivable - (cumulated - sales)) / sales, 1) END) AS dso
-                  FROM windows
-                 GROUP BY 1, 2, 3, 4
+                SELECT mp.scope, mp.company_id, mp.key_id, mp.partner_id, mp.collector_id, mp.sales AS sales_map, p.i,
+                       (SELECT COALESCE(SUM(v::numeric), 0) FROM jsonb_each_text(mp.receivable) e(k, v)
+                         WHERE k::int >= p.i) AS receivable,
+                       (SELECT COALESCE(SUM(v::numeric), 0) FROM jsonb_each_text(mp.overdue) e(k, v)
+                         WHERE k::int >= p.i) AS overdue,
+                       COALESCE((mp.sales ->> p.i::text)::numeric, 0) AS sales
+                  FROM maps mp CROSS JOIN generate_series(0, %(last_period)s) p(i)
             )
             SELECT ((b.key_id::bigint * 1000 + b.company_id) * 3
                     + CASE b.scope WHEN 'company' THEN 0 WHEN 'collector' THEN 1 ELSE 2 END) * %(periods)s + b.i AS id,
-                   b.scope, mo.stop AS date, b.company_id, b.partner_id, b.collector_id,
-                   b.receivable, b.overdue, b.sales, ROUND(COALESCE(cb.dso, 0)::numeric, 1) AS dso
+                   b.scope,
+                   CASE WHEN b.i = 0 THEN %(date)s::date
+                        ELSE (date_trunc('month', %(date)s::date) - (b.i - 1) * INTERVAL '1 month')::date - 1 END AS date,
+                   b.company_id, b.partner_id, b.collector_id, b.receivable, b.overdue, b.sales,
+                   CASE WHEN b.receivable <= 0 THEN 0 ELSE ROUND((
+                       -- countback: each month's days count for the share of its sales the balance absorbs
+                       SELECT SUM(w.days * CASE WHEN b.receivable <= w.cumulated - w.sales THEN 0
+                                                WHEN w.sales = 0 THEN 1
+                                                ELSE LEAST((b.receivable - (w.cumulated - w.sales)) / w.sales, 1) END)
+                         FROM (SELECT ws.days, ws.sales, SUM(ws.sales) OVER (ORDER BY ws.m) AS cumulated
+                                 FROM (SELECT b.i + j AS m,
+                                              GREATEST(COALESCE((b.sales_map ->> (b.i + j)::text)::numeric, 0), 0) AS sales,
+                                              CASE WHEN b.i + j = 0
+                                                   THEN %(date)s::date - date_trunc('month', %(date)s::date)::date + 1
+                                                   ELSE (date_trunc('month', %(date)s::date)
+                                                         - (b.i + j - 1) * INTERVAL '1 month')::date
+                                                        - (date_trunc('month', %(date)s::date)
+                                                           - (b.i + j) * INTERVAL '1 month')::date END AS days
+                                         FROM generate_series(0, %(last_period)s) j) ws) w
+                   )::numeric, 1) END AS dso
               FROM balances b
-              JOIN months mo ON mo.m = b.i
-              LEFT JOIN countback cb ON cb.scope = b.scope AND cb.company_id = b.company_id AND cb.key_id = b.key_id
-                                    AND cb.i = b.i
              WHERE b.receivable != 0 OR b.sales != 0 OR b.overdue != 0
             """,
             date=date,
+            month_index=date.year * 12 + date.month,
             horizon=2 * MONTHS - 1,
             periods=MONTHS,
             last_period=MONTHS - 1,
-            collector=self._relance_sql_collector("cp", "co"),
+            # the company's DSO needs neither the customer nor its collector of each entry
+            partner=SQL("cp.id") if per_partner else SQL("NULL::int"),
+            collector=self._relance_sql_collector("cp", "co") if per_partner else SQL("NULL::int"),
+            partner_joins=SQL(
+                "JOIN res_company co ON co.id = aml.company_id "
+                "JOIN res_partner partner ON partner.id = aml.partner_id "
+                "JOIN res_partner cp ON cp.id = partner.commercial_partner_id"
+            ) if per_partner else SQL(""),
             entities=SQL(" UNION ALL ").join(entity_parts),
         )

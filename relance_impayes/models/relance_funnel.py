@@ -1,3 +1,5 @@
+from types import MappingProxyType
+
 from odoo import fields, models
 from odoo.tools import SQL
 
@@ -33,7 +35,7 @@ class RelanceFunnel(models.Model):
     _auto = False
     _order = "date desc, id desc"
     _depends = ANALYTICS_DEPENDS
-    _relance_distinct_aggregates = {"entry_count:sum": "entry_id"}
+    _relance_distinct_aggregates = MappingProxyType({"entry_count:sum": "entry_id"})
 
     entry_id = fields.Integer(readonly=True)
     entry_count = fields.Integer("Invoices entering", readonly=True, aggregator="sum")
@@ -50,17 +52,20 @@ class RelanceFunnel(models.Model):
 
     @property
     def _table_query(self):
+        self._relance_sql_session()
         return SQL(
             """
             WITH settlements AS (%(settlements)s),
             holds AS (%(holds)s),
             entries AS (
-                SELECT t.id, t.move_id, t.date, t.climbs_to_id AS level_id, t.company_id, t.partner_id,
-                       t.user_id, t.claimed,
-                       LEAD(t.date) OVER w AS next_date, LEAD(t.climbs_to_id) OVER w AS next_level_id
-                  FROM (%(touches)s) t
-                 WHERE t.climbs_to_id IS NOT NULL
-                WINDOW w AS (PARTITION BY t.move_id ORDER BY t.date, t.id)
+                -- an invoice enters a level when a reminder that makes it climb is sent
+                SELECT line.id, line.move_id, comm.date, line.level_id, comm.company_id, comm.partner_id,
+                       comm.user_id, line.amount_residual AS claimed,
+                       LEAD(comm.date) OVER w AS next_date, LEAD(line.level_id) OVER w AS next_level_id
+                  FROM relance_communication_line line
+                  JOIN relance_communication comm ON comm.id = line.communication_id
+                 WHERE comm.state = 'sent' AND line.level_id IS NOT NULL
+                WINDOW w AS (PARTITION BY line.move_id ORDER BY comm.date, line.id)
             ), first_hold AS (
                 SELECT DISTINCT ON (e.id) e.id, h.date, h.kind
                   FROM entries e
@@ -91,29 +96,32 @@ class RelanceFunnel(models.Model):
                        LEAST(COALESCE(st.written_off, 0),
                              c.claimed - c.paid - LEAST(COALESCE(st.credited, 0), c.claimed - c.paid)) AS written_off
                   FROM capped c LEFT JOIN settled st ON st.id = c.id
+            ), outcomes AS (
+                SELECT id, 1 AS rank, 'paid' AS outcome, paid AS amount FROM split
+                UNION ALL
+                SELECT id, 2, 'credited', credited FROM split
+                UNION ALL
+                SELECT id, 3, 'written_off', written_off FROM split
+                UNION ALL
+                SELECT id, 4,
+                       CASE WHEN hold_kind IS NOT NULL THEN hold_kind
+                            WHEN next_date IS NOT NULL AND next_handoff THEN 'handed_off'
+                            WHEN next_date IS NOT NULL THEN 'escalated'
+                            WHEN move_state = 'cancel' THEN 'credited'
+                            ELSE 'open' END,
+                       claimed - paid - credited - written_off
+                  FROM split
             )
-            SELECT sp.id * 10 + o.rank AS id, sp.id AS entry_id,
-                   1 AS entry_count,
+            SELECT sp.id * 10 + o.rank AS id, sp.id AS entry_id, 1 AS entry_count,
                    sp.date, sp.move_id, sp.level_id, lvl.policy_id, sp.company_id, sp.partner_id, sp.user_id,
                    o.outcome, o.amount
-              FROM split sp
+              FROM outcomes o
+              JOIN split sp ON sp.id = o.id
               JOIN relance_level lvl ON lvl.id = sp.level_id
-             CROSS JOIN LATERAL (VALUES
-                    (1, 'paid', sp.paid),
-                    (2, 'credited', sp.credited),
-                    (3, 'written_off', sp.written_off),
-                    (4, CASE WHEN sp.hold_kind IS NOT NULL THEN sp.hold_kind
-                             WHEN sp.next_date IS NOT NULL AND sp.next_handoff THEN 'handed_off'
-                             WHEN sp.next_date IS NOT NULL THEN 'escalated'
-                             WHEN sp.move_state = 'cancel' THEN 'credited'
-                             ELSE 'open' END,
-                        sp.claimed - sp.paid - sp.credited - sp.written_off)
-             ) AS o(rank, outcome, amount)
              WHERE o.amount > 0.005
             """,
             settlements=self._relance_settlements_sql(),
             holds=self._relance_holds_sql(),
-            touches=self._relance_touches_sql(),
         )
 
     def action_open_move(self):

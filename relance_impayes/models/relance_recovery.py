@@ -31,15 +31,19 @@ class RelanceRecovery(models.Model):
 
     @property
     def _table_query(self):
+        self._relance_sql_session()
         return SQL(
             """
-            SELECT s.id, s.move_id, s.date, s.kind, s.amount, inv.company_id, cp.id AS partner_id,
-                   %(collector)s AS collector_id, %(policy)s AS policy_id, last.level_id,
-                   last.level_id IS NOT NULL AS reminded
+            SELECT s.id, s.move_id, s.date, s.kind, s.amount, inv.company_id, inv.commercial_partner_id AS partner_id,
+                   -- scalar subqueries, not joins: the planner misjudges how many settlements a filter
+                   -- keeps, and would cross them with every customer
+                   (SELECT %(collector)s FROM res_partner cp, res_company co
+                     WHERE cp.id = inv.commercial_partner_id AND co.id = inv.company_id) AS collector_id,
+                   (SELECT %(policy)s FROM res_partner cp, res_company co
+                     WHERE cp.id = inv.commercial_partner_id AND co.id = inv.company_id) AS policy_id,
+                   last.level_id, last.level_id IS NOT NULL AS reminded
               FROM (%(settlements)s) s
               JOIN account_move inv ON inv.id = s.move_id
-              JOIN res_partner cp ON cp.id = inv.commercial_partner_id
-              JOIN res_company co ON co.id = inv.company_id
               LEFT JOIN LATERAL (
                     SELECT comm.level_id
                       FROM relance_communication_line line

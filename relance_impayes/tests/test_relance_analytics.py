@@ -158,7 +158,7 @@ class TestRelanceAnalytics(RelanceCommon):
                          "the company's default policy applies to customers without their own")
         by_bucket = self._rows("relance.aging.line", [("partner_id", "=", self.customer.id)], "bucket",
                                ["amount_residual:sum", "__count"])
-        self.assertEqual(by_bucket, {"not_due": [1000, 1], "bucket_1": [200, 1], "bucket_2": [300, 1],
+        self.assertEqual(by_bucket, {"bucket_0": [1000, 1], "bucket_1": [200, 1], "bucket_2": [300, 1],
                                      "bucket_3": [400, 1], "bucket_4": [400, 1]})
         aging = self.env["relance.aging"].with_context(relance_date="2026-03-10")
         row = aging.search([("partner_id", "=", self.customer.id)])
@@ -189,6 +189,9 @@ class TestRelanceAnalytics(RelanceCommon):
             self.assertIn(text, html)
         wizard = self.env["relance.aging.date"].create({"date": ago(21), "report": "aging"})
         self.assertEqual(wizard.action_open()["context"], {"relance_date": "2026-02-17"})
+        wizard.report = "dso"
+        self.assertEqual(wizard.action_open()["context"]["relance_dso_scopes"], ["company"],
+                         "the DSO at a date keeps its company scope")
         action = wizard.with_context(discard_logo_check=True).action_print()
         self.assertEqual((action["data"], len(action["context"]["active_ids"])), ({"date": "2026-02-17"}, 2))
 
@@ -238,6 +241,9 @@ class TestRelanceAnalytics(RelanceCommon):
         self._dso_history()
         dso = self.env["relance.dso"].with_context(relance_date="2026-03-10", relance_dso_scopes=["company"])
         self.assertEqual(set(dso.search([]).mapped("scope")), {"company"})
+        alone = {row.date: (row.receivable, row.sales, row.overdue, row.dso) for row in dso.search([])}
+        self.assertEqual(alone, self._dso("company", company_id=self.company.id),
+                         "the company's figures do not depend on the other scopes being computed")
 
     # ------------------------------------------------------------------
     # Effectiveness
@@ -259,24 +265,25 @@ class TestRelanceAnalytics(RelanceCommon):
         return policy_b, amiable_b, phone_b, (inv_a, inv_b, inv_c)
 
     def test_effectiveness_per_level(self):
-        policy_b, amiable_b, phone_b, _invoices = self._effectiveness_history()
+        _policy_b, amiable_b, phone_b, _invoices = self._effectiveness_history()
         measures = ["reminder_count:sum", "claimed:sum", "paid_7_rate:avg", "paid_15_rate:avg", "paid_30_rate:avg",
                     "days_to_payment:avg", "recovered:sum"]
         rows = self._rows("relance.effectiveness", [], "level_id", measures)
-        self.assertEqual([round(v, 2) for v in rows[self.lvl_amiable]], [1, 1500, 66.67, 86.67, 100, 12.5, 1500])
+        self.assertEqual([round(v, 2) for v in rows[self.lvl_amiable]], [1, 1500, 66.67, 86.67, 100, 20, 1500],
+                         "one reminder for two invoices: paid in full when the second one is")
         self.assertEqual([round(v, 2) for v in rows[amiable_b]], [1, 800, 0, 0, 100, 30, 0],
                          "paid after the next reminder: not recovered by this one")
         self.assertEqual([round(v, 2) for v in rows[phone_b]], [1, 800, 0, 100, 100, 15, 800])
         [(count, claimed, paid_7, median, recovered)] = self.env["relance.effectiveness"]._read_group(
             [], [], ["reminder_count:sum", "claimed:sum", "paid_7_rate:avg", "days_to_payment:avg", "recovered:sum"])
-        self.assertEqual((count, claimed, round(paid_7, 3), median, recovered), (3, 3100, 32.258, 17.5, 2300),
+        self.assertEqual((count, claimed, round(paid_7, 3), median, recovered), (3, 3100, 32.258, 20, 2300),
                          "shares weighted by the amounts, median of all, recovered counted once")
 
     def test_effectiveness_compares_policies_and_templates(self):
-        policy_b, amiable_b, _phone_b, _invoices = self._effectiveness_history()
+        policy_b, _amiable_b, _phone_b, _invoices = self._effectiveness_history()
         by_policy = self._rows("relance.effectiveness", [], "policy_id",
                                ["reminder_count:sum", "paid_15_rate:avg", "days_to_payment:avg"])
-        self.assertEqual([round(v, 2) for v in by_policy[self.policy]], [1, 86.67, 12.5])
+        self.assertEqual([round(v, 2) for v in by_policy[self.policy]], [1, 86.67, 20])
         self.assertEqual([round(v, 2) for v in by_policy[policy_b]], [2, 50, 22.5])
         by_template = self._rows("relance.effectiveness", [], "template_id", ["claimed:sum"])
         self.assertEqual(by_template[self.lvl_amiable.mail_template_id], [2300],

@@ -57,6 +57,8 @@ class RelanceCallLog(models.TransientModel):
             "body": plaintext2html(self.note) if self.note else False,
             "move_ids": [fields.Command.set(open_moves.ids)],
             "level_id": open_moves.relance_level_id[-1:].id,
+            "amount": sum(open_moves.filtered(
+                lambda m: m.invoice_date_due < fields.Date.context_today(self)).mapped("amount_residual_signed")),
         })
         if self.activity_id:
             self.activity_id.action_feedback(feedback=f"{label}. {self.note or ''}".strip())
