@@ -26,6 +26,11 @@ LEVELS = {
     "lit": ("relance_level_contentieux", None, "Dossier transmis au commissaire de justice"),
 }
 
+FRENCH_LEVEL_NAMES = {  # by sequence of the standard levels
+    10: "Rappel d'échéance", 20: "Relance amiable", 30: "Relance téléphonique", 40: "Relance ferme",
+    50: "Dernière relance", 60: "Mise en demeure", 70: "Contentieux",
+}
+
 LINE_LABELS = [
     "Fourniture de matériel", "Prestation de maintenance", "Livraison de marchandises",
     "Intervention technique sur site", "Abonnement mensuel", "Travaux d'aménagement",
@@ -363,7 +368,14 @@ class RelancePolicy(models.Model):
             return self.env.company
         if not company.relance_policy_id:
             template = self.env.ref("relance_impayes.relance_policy_default")
-            company.relance_policy_id = template.with_context(active_test=False).copy({"company_id": company.id})
+            policy = template.with_context(active_test=False).copy({"company_id": company.id})
+            company.relance_policy_id = policy
+            if self.env["res.lang"]._lang_get("fr_FR"):
+                # module translations are loaded after the demo data: name the French copy in French
+                french = policy.with_context(lang="fr_FR")
+                french.name = "Politique standard"
+                for level in french.with_context(active_test=False).level_ids:
+                    level.name = FRENCH_LEVEL_NAMES.get(level.sequence, level.name)
         admin = self.env.ref("base.user_admin", raise_if_not_found=False)
         if admin:
             admin.write({"company_ids": [fields.Command.link(company.id)], "company_id": company.id})
