@@ -105,7 +105,9 @@ class RelanceCommunication(models.Model):
                 [("company_id", "=", company.id)], limit=1
             ):
                 self.env["relance.risk"].with_company(company)._daily_credit(company)
-                self.with_company(company)._run(company, batch_size=batch_size)
+                # messages written by the run (failures, notes) in the company's language, not OdooBot's
+                lang = company.partner_id.lang or self.env.lang
+                self.with_company(company).with_context(lang=lang)._run(company, batch_size=batch_size)
 
     @api.model
     def _run(self, company, date=None, batch_size=None):
