@@ -170,16 +170,6 @@ class RelanceAgingLine(models.Model):
             self._relance_bucket_columns_sql(), self._relance_aging_lines_sql(),
         )
 
-    def action_open_move(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "account.move",
-            "res_id": self.move_id.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
-
 
 class RelanceAging(models.Model):
     """Aged balance per customer (balance âgée): what each customer owes at the date, by

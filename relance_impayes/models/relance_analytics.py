@@ -231,3 +231,14 @@ class RelanceAnalyticsMixin(models.AbstractModel):
                 self._field_to_sql(self._table, self._relance_distinct_aggregates[aggregate_spec], query),
             )
         return super()._read_group_select(aggregate_spec, query)
+
+    def action_open_move(self):
+        """Drill down from a report line to its invoice (lines that carry a ``move_id``)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "res_id": self.move_id.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+        }

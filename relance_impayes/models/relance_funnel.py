@@ -123,13 +123,3 @@ class RelanceFunnel(models.Model):
             settlements=self._relance_settlements_sql(),
             holds=self._relance_holds_sql(),
         )
-
-    def action_open_move(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "account.move",
-            "res_id": self.move_id.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }

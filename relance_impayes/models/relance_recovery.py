@@ -57,13 +57,3 @@ class RelanceRecovery(models.Model):
             collector=self._relance_sql_collector("cp", "co"),
             policy=self._relance_sql_policy("cp", "co"),
         )
-
-    def action_open_move(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "account.move",
-            "res_id": self.move_id.id,
-            "view_mode": "form",
-            "views": [(False, "form")],
-        }
