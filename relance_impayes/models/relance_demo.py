@@ -8,7 +8,10 @@ import logging
 from collections import defaultdict
 from datetime import datetime, time, timedelta
 
+import polib
+
 from odoo import api, fields, models
+from odoo.tools.misc import file_path
 
 _logger = logging.getLogger(__name__)
 
@@ -24,11 +27,6 @@ LEVELS = {
               "Courrier de dernier avis avant mise en demeure envoyé"),
     "med": ("relance_level_mise_en_demeure", None, "Mise en demeure envoyée en recommandé avec AR"),
     "lit": ("relance_level_contentieux", None, "Dossier transmis au commissaire de justice"),
-}
-
-FRENCH_LEVEL_NAMES = {  # by sequence of the standard levels
-    10: "Rappel d'échéance", 20: "Relance amiable", 30: "Relance téléphonique", 40: "Relance ferme",
-    50: "Dernière relance", 60: "Mise en demeure", 70: "Contentieux",
 }
 
 LINE_LABELS = [
@@ -371,15 +369,34 @@ class RelancePolicy(models.Model):
             policy = template.with_context(active_test=False).copy({"company_id": company.id})
             company.relance_policy_id = policy
             if self.env["res.lang"]._lang_get("fr_FR"):
-                # module translations are loaded after the demo data: name the French copy in French
-                french = policy.with_context(lang="fr_FR")
-                french.name = "Politique standard"
-                for level in french.with_context(active_test=False).level_ids:
-                    level.name = FRENCH_LEVEL_NAMES.get(level.sequence, level.name)
+                self._relance_demo_translate_copy(template, policy)
         admin = self.env.ref("base.user_admin", raise_if_not_found=False)
         if admin:
             admin.write({"company_ids": [fields.Command.link(company.id)], "company_id": company.id})
         return company
+
+    @api.model
+    def _relance_demo_translate_copy(self, template, policy):
+        """Module translations load after the demo data, so the French company's copy of the
+        standard policy gets its French names and letter texts from the module's fr.po here."""
+        po_path = file_path("relance_impayes/i18n/fr.po")
+        french = {}
+        for entry in polib.pofile(po_path):
+            for occurrence, _line in entry.occurrences:
+                french[occurrence.split(":", 1)[-1]] = entry.msgstr
+        copies = policy.with_context(active_test=False).level_ids
+        originals = template.with_context(active_test=False).level_ids
+        for original, copy in zip(originals.sorted("sequence"), copies.sorted("sequence")):
+            xmlid = original.get_external_id()[original.id]
+            values = {}
+            for fname in ("name", "letter_text"):
+                text = french.get(f"relance.level,{fname}:{xmlid}")
+                if text:
+                    values[fname] = f"<p>{text}</p>" if fname == "letter_text" else text
+            copy.with_context(lang="fr_FR").write(values)
+        name = french.get("relance.policy,name:relance_impayes.relance_policy_default")
+        if name:
+            policy.with_context(lang="fr_FR").name = name
 
     def _relance_demo_company(self, company, collector):
         """A French identity for the demo company: address, email, SIRET, IBAN, collector."""
