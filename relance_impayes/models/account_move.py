@@ -520,19 +520,25 @@ class AccountMove(models.Model):
             events.append((max(pending.mapped("date")), self.amount_residual))
         return sum(lines.mapped("amount_currency")), events
 
+    def _relance_half_year_label(self, code):
+        """"2026-H1" in the user's words ("S1 2026" in French)."""
+        year, half = code.split("-H")
+        return self.env._("%(year)s-H%(half)s", year=year, half=half)
+
     def _relance_rate_warnings(self, periods, table):
         warnings = []
+        label = self._relance_half_year_label
         for period in periods:
             if period["fallback"]:
                 message = self.env._(
                     "No reference rate for %(half_year)s: the rate of %(fallback)s was used.",
-                    half_year=period["half_year"], fallback=period["fallback_half_year"],
+                    half_year=label(period["half_year"]), fallback=label(period["fallback_half_year"]),
                 )
             elif not table:
                 message = self.env._(
                     "No reference rate for %(half_year)s: no interest was computed. Record the rates of the "
                     "half-year in the reference rates.",
-                    half_year=period["half_year"],
+                    half_year=label(period["half_year"]),
                 )
             else:
                 continue

@@ -275,6 +275,7 @@ class TestRelancePenalties(RelanceCommon):
         self.assertAmounts(res, 99.86, 40.0, 139.86)
         shown = inv.with_context(relance_date=date(2026, 7, 15))
         self.assertEqual(shown.relance_penalty_warning, res["warnings"][0], "said wherever the amount is shown")
+        self.assertEqual(inv._relance_half_year_label("2026-H2"), "2026-H2")
 
         # the manager records the new half-year: ECB 2.40 -> 12.40 %; 10 000 x 12.40 % x 15 / 365 = 50.9589
         self.env["relance.rate"].create({"year": 2026, "half": "2", "ecb_rate": 2.40,
