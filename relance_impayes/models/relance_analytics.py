@@ -97,34 +97,26 @@ class RelanceAnalyticsMixin(models.AbstractModel):
 
     @api.model
     def _relance_sql_policy(self, partner, company):
-        """Policy of a commercial partner in a company: its own, else the company default."""
+        """Policy of a commercial partner in a company, as ``relance.policy._policies_for_partners``:
+        its own, else the policy of the segment rule it matched (if active), else the company default."""
+        self.env["res.partner"].flush_model(["relance_policy_id", "relance_segment_rule_id"])
+        self.env["relance.segment.rule"].flush_model(["policy_id", "active"])
         return SQL(
-            "COALESCE((%(p)s.relance_policy_id ->> %(c)s.id::text)::int, %(c)s.relance_policy_id)",
+            "COALESCE((%(p)s.relance_policy_id ->> %(c)s.id::text)::int, "
+            "(SELECT rule.policy_id FROM relance_segment_rule rule "
+            "WHERE rule.id = (%(p)s.relance_segment_rule_id ->> %(c)s.id::text)::int AND rule.active), "
+            "%(c)s.relance_policy_id)",
             p=SQL.identifier(partner), c=SQL.identifier(company),
         )
 
     @api.model
-    def _relance_risk_field(self):
-        """``res.partner.relance_risk_class`` when the credit management installs it (stored)."""
-        field = self.env["res.partner"]._fields.get("relance_risk_class")
-        return field if field is not None and field.store and field.type in ("selection", "char") else None
-
-    @api.model
     def _relance_sql_risk_class(self, partner, company):
-        field = self._relance_risk_field()
-        if field is None:
-            return SQL("NULL::varchar")
-        self.env["res.partner"].flush_model([field.name])
-        if field.company_dependent:
-            return SQL("(%s ->> %s.id::text)", SQL.identifier(partner, field.name), SQL.identifier(company))
-        return SQL("%s::varchar", SQL.identifier(partner, field.name))
+        self.env["res.partner"].flush_model(["relance_risk_class"])
+        return SQL("(%s ->> %s.id::text)", SQL.identifier(partner, "relance_risk_class"), SQL.identifier(company))
 
     @api.model
     def _selection_risk_class(self):
-        field = self._relance_risk_field()
-        if field is None or field.type != "selection":
-            return []
-        return field._description_selection(self.env)
+        return self.env["res.partner"]._fields["relance_risk_class"]._description_selection(self.env)
 
     # ------------------------------------------------------------------
     # Settlements and holds
@@ -167,32 +159,19 @@ class RelanceAnalyticsMixin(models.AbstractModel):
     @api.model
     def _relance_holds_sql(self):
         """``(move_id, date, kind)``: invoices put in dispute (``disputed``) or on a payment plan
-        (``plan``), from the negotiation models when they are installed."""
+        (``plan``)."""
         parts = []
-        if "relance.dispute" in self.env:
-            dispute = self.env["relance.dispute"]
-            moves = dispute._fields.get("move_ids")
-            if moves is not None and "date_open" in dispute._fields:
-                dispute.flush_model(["move_ids", "date_open"])
-                parts.append(SQL(
-                    "SELECT rel.%s AS move_id, d.date_open AS date, 'disputed' AS kind FROM %s d "
-                    "JOIN %s rel ON rel.%s = d.id",
-                    SQL.identifier(moves.column2), SQL.identifier(dispute._table),
-                    SQL.identifier(moves.relation), SQL.identifier(moves.column1),
-                ))
-        if "relance.payment.plan" in self.env:
-            plan = self.env["relance.payment.plan"]
-            moves = plan._fields.get("move_ids")
-            if moves is not None and "date_confirmed" in plan._fields:
-                plan.flush_model(["move_ids", "date_confirmed"])
-                parts.append(SQL(
-                    "SELECT rel.%s, p.date_confirmed, 'plan' FROM %s p JOIN %s rel ON rel.%s = p.id "
-                    "WHERE p.date_confirmed IS NOT NULL",
-                    SQL.identifier(moves.column2), SQL.identifier(plan._table),
-                    SQL.identifier(moves.relation), SQL.identifier(moves.column1),
-                ))
-        if not parts:
-            return SQL("SELECT NULL::int AS move_id, NULL::date AS date, NULL::varchar AS kind WHERE FALSE")
+        for model_name, date_field, kind in (("relance.dispute", "date_open", "disputed"),
+                                             ("relance.payment.plan", "date_confirmed", "plan")):
+            model = self.env[model_name]
+            moves = model._fields["move_ids"]
+            model.flush_model(["move_ids", date_field])
+            parts.append(SQL(
+                "SELECT rel.%s AS move_id, rec.%s AS date, %s AS kind FROM %s rec JOIN %s rel ON rel.%s = rec.id "
+                "WHERE rec.%s IS NOT NULL",
+                SQL.identifier(moves.column2), SQL.identifier(date_field), kind, SQL.identifier(model._table),
+                SQL.identifier(moves.relation), SQL.identifier(moves.column1), SQL.identifier(date_field),
+            ))
         return SQL(" UNION ALL ").join(parts)
 
     # ------------------------------------------------------------------

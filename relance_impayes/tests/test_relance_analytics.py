@@ -170,6 +170,24 @@ class TestRelanceAnalytics(RelanceCommon):
         self.assertEqual(action["context"]["relance_date"], "2026-03-10")
         self.assertEqual(items.filtered(lambda l: l.move_id == inv_30).action_open_move()["res_id"], inv_30.id)
 
+    def test_aged_balance_policy_follows_segment_rules(self):
+        """Analytics read the same policy as the decision: own, else segment rule, else default."""
+        *_rest, inv_31 = self._aging_history()
+        strict = self.env["relance.policy"].create({"name": "Strict", "level_ids": [Command.create(
+            {"name": "Call at once", "delay": 1, "action_call": True})]})
+        rule = self.env["relance.segment.rule"].create({"name": "Watched", "condition": "watch",
+                                                       "policy_id": strict.id})
+        self.customer_b.with_company(self.company).relance_segment_rule_id = rule
+        self.assertEqual(self.env["relance.policy"]._policies_for_partners(self.customer_b, self.company),
+                         {self.customer_b.id: strict})
+        lines = self.env["relance.aging.line"].with_context(relance_date="2026-03-10")
+        self.assertEqual(lines.search([("partner_id", "=", self.customer_b.id),
+                                       ("move_type", "=", "out_invoice")]).policy_id, strict)
+        rule.active = False
+        self.env.invalidate_all()  # report rows are read live from SQL: drop the cached ones
+        self.assertEqual(lines.search([("partner_id", "=", self.customer_b.id),
+                                       ("move_type", "=", "out_invoice")]).policy_id, self.policy)
+
     def test_aged_balance_risk_class_filter_when_credit_management_is_there(self):
         self._aging_history()
         if "relance_risk_class" not in self.env["res.partner"]._fields:
