@@ -7,22 +7,22 @@ from odoo.tools import SQL, format_amount
 # (code, dashboard, sequence, model needed): the tiles of the collector's and the manager's
 # dashboards; a tile whose model is not installed is not shown.
 TILES = [
-    ("todo", "collector", 10, None),
-    ("calls", "collector", 20, None),
-    ("validate", "collector", 30, None),
-    ("promises_due", "collector", 40, "relance.promise"),
-    ("promises_broken", "collector", 50, "relance.promise"),
-    ("disputes_recent", "collector", 60, "relance.dispute"),
-    ("disputes_middle", "collector", 70, "relance.dispute"),
-    ("disputes_old", "collector", 80, "relance.dispute"),
-    ("recovered", "collector", 90, None),
-    ("overdue", "collector", 100, None),
-    ("overdue", "manager", 10, None),
-    ("dso", "manager", 20, None),
-    ("recovered", "manager", 30, None),
-    ("validate", "manager", 40, None),
-    ("promises_broken", "manager", 50, "relance.promise"),
-    ("disputes_open", "manager", 60, "relance.dispute"),
+    ("todo", "collector", 10),
+    ("calls", "collector", 20),
+    ("validate", "collector", 30),
+    ("promises_due", "collector", 40),
+    ("promises_broken", "collector", 50),
+    ("disputes_recent", "collector", 60),
+    ("disputes_middle", "collector", 70),
+    ("disputes_old", "collector", 80),
+    ("recovered", "collector", 90),
+    ("overdue", "collector", 100),
+    ("overdue", "manager", 10),
+    ("dso", "manager", 20),
+    ("recovered", "manager", 30),
+    ("validate", "manager", 40),
+    ("promises_broken", "manager", 50),
+    ("disputes_open", "manager", 60),
 ]
 DISPUTE_AGES = {"disputes_recent": (0, 30), "disputes_middle": (31, 60), "disputes_old": (61, None)}
 
@@ -56,8 +56,7 @@ class RelanceDashboard(models.Model):
     def _table_query(self):
         rows = [
             SQL("(%s, %s, %s, %s)", index, code, dashboard, sequence)
-            for index, (code, dashboard, sequence, model) in enumerate(TILES, 1)
-            if not model or model in self.env
+            for index, (code, dashboard, sequence) in enumerate(TILES, 1)
         ]
         return SQL("SELECT * FROM (VALUES %s) AS tiles(id, code, dashboard, sequence)", SQL(", ").join(rows))
 

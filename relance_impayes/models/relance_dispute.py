@@ -24,9 +24,6 @@ class RelanceDispute(models.Model):
     _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True)
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
-    partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True, check_company=True,
-                                 domain="[('parent_id', '=', False)]")
     move_ids = fields.Many2many(
         "account.move", "relance_dispute_account_move_rel", "dispute_id", "move_id", string="Invoices",
         required=True, check_company=True,
@@ -34,7 +31,6 @@ class RelanceDispute(models.Model):
     )
     reason_id = fields.Many2one("relance.dispute.reason", "Reason", required=True)
     description = fields.Text()
-    currency_id = fields.Many2one(related="company_id.currency_id")
     amount = fields.Monetary("Amount disputed", help="Leave the full amount still due, or the disputed part.")
     user_id = fields.Many2one("res.users", "Owner", default=lambda self: self.env.user, tracking=True)
     review_date = fields.Date(tracking=True)

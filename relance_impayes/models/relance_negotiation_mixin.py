@@ -2,11 +2,17 @@ from odoo import fields, models
 
 
 class RelanceNegotiationMixin(models.AbstractModel):
-    """What promises, payment plans and disputes share: every step they take is written in the
-    customer's history and chatter."""
+    """What promises, payment plans and disputes share: a customer of a company, and every step
+    they take written in the customer's history and chatter."""
 
     _name = "relance.negotiation.mixin"
     _description = "Negotiation with a customer"
+    _check_company_auto = True
+
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
+    partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True, check_company=True,
+                                 domain="[('parent_id', '=', False)]")
+    currency_id = fields.Many2one(related="company_id.currency_id")
 
     def _log_details(self):
         """``(amount, body)`` recorded with each step."""

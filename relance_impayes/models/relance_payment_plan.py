@@ -22,9 +22,6 @@ class RelancePaymentPlan(models.Model):
     _check_company_auto = True
 
     name = fields.Char(compute="_compute_name", store=True)
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
-    partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True, check_company=True,
-                                 domain="[('parent_id', '=', False)]")
     move_ids = fields.Many2many(
         "account.move", "relance_payment_plan_account_move_rel", "plan_id", "move_id", string="Invoices",
         required=True, check_company=True,
@@ -37,7 +34,6 @@ class RelancePaymentPlan(models.Model):
          ("cancelled", "Cancelled")],
         default="draft", required=True, tracking=True, index=True, readonly=True,
     )
-    currency_id = fields.Many2one(related="company_id.currency_id")
     include_penalties = fields.Boolean("Include penalties accrued",
                                        help="Add the late-payment penalties and indemnities accrued today.")
     penalty_policy = fields.Selection(

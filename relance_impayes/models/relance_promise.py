@@ -20,16 +20,12 @@ class RelancePromise(models.Model):
     _check_company_auto = True
     _rec_name = "partner_id"
 
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
-    partner_id = fields.Many2one("res.partner", "Customer", required=True, index=True, check_company=True,
-                                 domain="[('parent_id', '=', False)]")
     move_ids = fields.Many2many(
         "account.move", "relance_promise_account_move_rel", "promise_id", "move_id", string="Invoices",
         required=True, check_company=True,
         domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'),"
         " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
     )
-    currency_id = fields.Many2one(related="company_id.currency_id")
     amount = fields.Monetary("Amount promised", required=True, tracking=True)
     date = fields.Date("Promised for", required=True, tracking=True)
     grace_days = fields.Integer(default=lambda self: self.env.company.relance_promise_grace_days,

@@ -309,23 +309,20 @@ class RelanceRisk(models.AbstractModel):
 
     @api.model
     def _event_counts(self, company, date_from, date, partner_ids):
-        """``{partner id: {'disputes': n, 'broken_promises': n}}`` over the window. Disputes and
-        promises come from the negotiation lifecycle when it is installed."""
+        """``{partner id: {'disputes': n, 'broken_promises': n}}`` over the window."""
         counts = {}
-        if "relance.dispute" in self.env:
-            for partner, count in self.env["relance.dispute"].sudo()._read_group(
-                [("company_id", "=", company.id), ("partner_id", "in", partner_ids),
-                 ("date_open", ">", date_from), ("date_open", "<=", date)],
-                ["partner_id"], ["__count"],
-            ):
-                counts.setdefault(partner.id, {})["disputes"] = count
-        if "relance.promise" in self.env:
-            for partner, count in self.env["relance.promise"].sudo()._read_group(
-                [("company_id", "=", company.id), ("partner_id", "in", partner_ids), ("state", "=", "broken"),
-                 ("date_closed", ">", date_from), ("date_closed", "<=", date)],
-                ["partner_id"], ["__count"],
-            ):
-                counts.setdefault(partner.id, {})["broken_promises"] = count
+        for partner, count in self.env["relance.dispute"].sudo()._read_group(
+            [("company_id", "=", company.id), ("partner_id", "in", partner_ids),
+             ("date_open", ">", date_from), ("date_open", "<=", date)],
+            ["partner_id"], ["__count"],
+        ):
+            counts.setdefault(partner.id, {})["disputes"] = count
+        for partner, count in self.env["relance.promise"].sudo()._read_group(
+            [("company_id", "=", company.id), ("partner_id", "in", partner_ids), ("state", "=", "broken"),
+             ("date_closed", ">", date_from), ("date_closed", "<=", date)],
+            ["partner_id"], ["__count"],
+        ):
+            counts.setdefault(partner.id, {})["broken_promises"] = count
         return counts
 
     @api.model
