@@ -323,20 +323,20 @@ class RelancePolicy(models.Model):
 
         roux = overdue("roux")
         self.env["relance.promise"].create({
-            "company_id": company.id, "partner_id": partners["roux"].id, "move_ids": [fields.Command.set(roux.ids)],
+            "company_id": company.id, "partner_id": partners["roux"].id, "user_id": partners["roux"]._relance_collector().id, "move_ids": [fields.Command.set(roux.ids)],
             "amount": sum(roux.mapped("amount_residual_signed")), "date": today + timedelta(days=3),
             "note": "Promesse de règlement sous huit jours, obtenue par téléphone",
         })
         chevalier = overdue("chevalier")
         plan = self.env["relance.payment.plan"].create({
-            "company_id": company.id, "partner_id": partners["chevalier"].id,
+            "company_id": company.id, "partner_id": partners["chevalier"].id, "user_id": partners["chevalier"]._relance_collector().id,
             "move_ids": [fields.Command.set(chevalier.ids)], "installment_count": 3, "frequency": "month",
             "first_date": today + timedelta(days=5), "note": "Échéancier accepté par le gérant",
         })
         plan.action_generate()
         plan.action_confirm()
         self.env["relance.dispute"].create({
-            "company_id": company.id, "partner_id": partners["nicolas"].id,
+            "company_id": company.id, "partner_id": partners["nicolas"].id, "user_id": partners["nicolas"]._relance_collector().id,
             "move_ids": [fields.Command.set(overdue("nicolas").ids)],
             "reason_id": self.env.ref("relance_impayes.dispute_reason_invoice_not_received").id,
             "description": "Le client dit ne pas avoir reçu la facture et demande un duplicata.",
