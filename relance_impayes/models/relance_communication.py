@@ -84,15 +84,10 @@ class RelanceCommunication(models.Model):
 
     @api.depends("level_id")
     def _compute_action_summary(self):
-        labels = self.env["relance.level"]._fields
         for comm in self:
-            level = comm.level_id
             comm.action_summary = ", ".join(
-                labels[name].get_description(self.env)["string"]
-                for name in ("action_email", "action_letter", "action_registered_letter", "action_call",
-                             "action_handoff")
-                if level[name]
-            )
+                channel["label"] for channel in comm._relance_active_channels()
+            ) if comm.level_id else False
 
     # ------------------------------------------------------------------
     # Daily run
@@ -232,6 +227,7 @@ class RelanceCommunication(models.Model):
             if comm.level_id.validation_required and not comm.validated_by_id:
                 comm.state = "to_validate"
                 continue
+            comm.attempt_count += 1  # outside the savepoint: a refused attempt counts too
             try:
                 with self.env.cr.savepoint():
                     comm._perform()
@@ -242,103 +238,23 @@ class RelanceCommunication(models.Model):
                 comm._mark_failed(str(error))
 
     def _perform(self):
-        """Run the level's actions. Email completes asynchronously (see mail.mail)."""
+        """Run the level's channels (see ``_relance_channels``). Email completes asynchronously
+        (see mail.mail): the reminder waits in Sending until the email left."""
         self.ensure_one()
-        self.attempt_count += 1
+        channels = self._relance_active_channels()
         self._check_can_send()
         self.letter_id = False
-        level = self.level_id
-        if level.action_letter or level.action_registered_letter:
-            self._action_letter()
-        if level.action_email:
-            self._action_email()
+        self._relance_channel_step("perform", channels)
+        if any(channel["waits"] for channel in channels):
             self.write({"state": "sending", "failure_reason": False})
         else:
             self._mark_sent()
 
     def _check_can_send(self):
         """Refuse, with a message the accountant can act on, what cannot reach the customer."""
-        level, contact = self.level_id, self.contact_id
         if not self.line_ids.filtered("level_id") and self.origin == "cron":
             raise UserError(self.env._("Nothing is due for this customer any more."))
-        if level.action_email and not (contact.email or "").strip():
-            raise UserError(self.env._(
-                "%(contact)s has no email address: add one on the customer's invoice contact, then retry.",
-                contact=contact.display_name or self.partner_id.display_name,
-            ))
-        if (level.action_letter or level.action_registered_letter) and not (
-            contact.street and contact.zip and contact.city
-        ):
-            raise UserError(self.env._(
-                "%(contact)s has no complete postal address (street, ZIP, city): complete it, then retry.",
-                contact=contact.display_name or self.partner_id.display_name,
-            ))
-
-    def _letter_report(self):
-        """A registered letter is the formal notice (mise en demeure); other letters are reminders."""
-        self.ensure_one()
-        if self.level_id.action_registered_letter:
-            return self.env.ref("relance_impayes.action_report_mise_en_demeure")
-        return self.env.ref("relance_impayes.action_report_relance_letter")
-
-    def _action_letter(self):
-        report = self._letter_report()
-        pdf, _fmt = report._render_qweb_pdf(report.report_name, self.ids, data={"date": fields.Date.to_string(self.date)})
-        name = self.env._("Letter %(level)s - %(customer)s - %(date)s.pdf",
-                          level=self.level_id.name, customer=self.partner_id.name, date=self.date)
-        attachment = self.env["ir.attachment"].create({
-            "name": name, "raw": pdf, "mimetype": "application/pdf",
-            "res_model": self._name, "res_id": self.id,
-        })
-        self.letter_id = attachment
-
-    def _render_email(self):
-        """Subject and body: the accountant's edited version, else the level's template."""
-        self.ensure_one()
-        template = self.level_id.mail_template_id
-        if self.subject and self.body_html:
-            return self.subject, self.body_html
-        lang = template._render_lang(self.ids)[self.id]
-        template = template.with_context(lang=lang)
-        subject = self.subject or template._render_field("subject", self.ids)[self.id]
-        body = self.body_html or template._render_field("body_html", self.ids)[self.id]
-        return subject, body
-
-    def _invoice_attachments(self):
-        attachments = self.env["ir.attachment"]
-        if not self.level_id.attach_invoices:
-            return attachments
-        for move in self.line_ids.move_id:
-            pdf = move.invoice_pdf_report_id
-            if not pdf:
-                content, _fmt = self.env["ir.actions.report"]._render_qweb_pdf(
-                    "account.account_invoices", move.ids
-                )
-                pdf = attachments.create({
-                    "name": f"{(move.name or '').replace('/', '_')}.pdf", "raw": content,
-                    "mimetype": "application/pdf", "res_model": self._name, "res_id": self.id,
-                })
-            attachments |= pdf
-        return attachments
-
-    def _action_email(self):
-        subject, body = self._render_email()
-        company = self.company_id
-        attachments = self.letter_id | self._invoice_attachments()
-        mail = self.env["mail.mail"].sudo().create({
-            "subject": subject,
-            "body_html": body,
-            "email_from": (self.user_id.email_formatted if self.user_id.email else company.email_formatted)
-            or self.env.user.email_formatted,
-            "reply_to": company.relance_reply_to or False,
-            "recipient_ids": [fields.Command.link(self.contact_id.id)],
-            "model": self._name,
-            "res_id": self.id,
-            "auto_delete": False,
-            "attachment_ids": [fields.Command.set(attachments.ids)],
-            "message_type": "email_outgoing",
-        })
-        self.mail_id = mail
+        self._relance_channel_step("check")
 
     def _mark_sent(self):
         """The reminder left: write the evidence, climb the invoices, schedule follow-ups."""
@@ -348,10 +264,7 @@ class RelanceCommunication(models.Model):
             targets = comm.line_ids.filtered("level_id")
             targets.move_id._relance_advance({line.move_id.id: line.level_id for line in targets}, comm.date)
             interactions = comm._create_interactions()
-            if level.action_call:
-                comm._action_call()
-            if level.action_handoff:
-                comm._action_handoff()
+            comm._relance_channel_step("on_sent")
             comm.partner_id._relance_log(Markup("%s<br/>%s") % (
                 self.env._("Reminder sent: %(level)s", level=level.name),
                 ", ".join(interactions.mapped("summary")),
@@ -366,6 +279,7 @@ class RelanceCommunication(models.Model):
                               subtype_xmlid="mail.mt_note")
 
     def _create_interactions(self):
+        """The evidence of each channel that left, else one note: the step happened."""
         self.ensure_one()
         level = self.level_id
         common = {
@@ -380,49 +294,13 @@ class RelanceCommunication(models.Model):
             "direction": "out",
         }
         vals_list = []
-        letters = self.letter_id
-        if level.action_email and self.mail_id:
-            vals_list.append(dict(common, kind="email", summary=self.mail_id.subject,
-                                  body=self.mail_id.body_html, mail_message_id=self.mail_id.mail_message_id.id,
-                                  attachment_ids=[fields.Command.set(self.mail_id.attachment_ids.ids)]))
-        if level.action_registered_letter:
-            vals_list.append(dict(common, kind="registered_letter", lrar_status="to_send",
-                                  summary=self.env._("Registered letter: %(level)s", level=level.name),
-                                  attachment_ids=[fields.Command.set(letters.ids)]))
-        elif level.action_letter:
-            vals_list.append(dict(common, kind="letter",
-                                  summary=self.env._("Letter: %(level)s", level=level.name),
-                                  attachment_ids=[fields.Command.set(letters.ids)]))
-        if level.action_handoff:
-            vals_list.append(dict(common, kind="handoff", direction="internal",
-                                  summary=self.env._("Handed off to recovery: %(level)s", level=level.name)))
+        for channel in self._relance_active_channels():
+            if channel["evidence"]:
+                vals_list += getattr(self, channel["evidence"])(channel, common)
         if not vals_list:
             vals_list.append(dict(common, kind="note", direction="internal",
                                   summary=self.env._("Reminder step: %(level)s", level=level.name)))
         return self.env["relance.interaction"].sudo().with_context(mail_create_nolog=True).create(vals_list)
-
-    def _action_call(self):
-        self.partner_id._relance_schedule_call(
-            self.date,
-            summary=self.env._("Call about %(amount)s overdue", amount=self._format_amount(self.amount_due)),
-            note=self.env._("Level %(level)s: %(count)s invoice(s) overdue.", level=self.level_id.name,
-                            count=len(self.line_ids)),
-            user=self.user_id or self.env.user,
-        )
-
-    def _action_handoff(self):
-        self.partner_id.sudo().activity_schedule(
-            "mail.mail_activity_data_todo",
-            date_deadline=self.date,
-            summary=self.env._("Hand the file over to recovery"),
-            note=self.env._("Prepare the recovery file and hand it to a commissaire de justice, an agency or "
-                            "file an injonction de payer."),
-            user_id=(self.user_id or self.env.user).id,
-        )
-
-    def _format_amount(self, amount):
-        from odoo.tools.misc import formatLang
-        return formatLang(self.env, amount, currency_obj=self.currency_id)
 
     # ------------------------------------------------------------------
     # Customer replies

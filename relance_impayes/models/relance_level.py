@@ -6,7 +6,8 @@ class RelanceLevel(models.Model):
     """One step of a policy: when it applies and what it does.
 
     ``delay`` counts days after the invoice due date (negative: courtesy reminder before it).
-    Actions are booleans executed by ``relance.communication._action_*`` methods.
+    Actions are booleans, one per channel of ``relance.communication._relance_channels()``
+    (the registry names the field, the checks, the handlers and the evidence of each channel).
     """
 
     _name = "relance.level"

@@ -1,0 +1,226 @@
+"""The channels of a reminder: one registry, one handler per channel.
+
+A level says which channels it uses (one boolean field each); ``relance.communication`` runs
+them through :meth:`RelanceCommunication._relance_channels`, and nowhere else: checking,
+performing, marking sent, the evidence, the action summary and the letter report all read the
+registry. Adding a channel is one small module that appends a descriptor to it (see the
+``relance_impayes_sms`` bridge) and adds its boolean on ``relance.level``.
+"""
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools.misc import formatLang
+
+
+class RelanceCommunication(models.Model):
+    _inherit = "relance.communication"
+
+    # ------------------------------------------------------------------
+    # Registry
+    # ------------------------------------------------------------------
+    @api.model
+    def _relance_channel(self, code, field, **values):
+        """A channel descriptor, every key present. Keys:
+
+        - ``code``: unique name of the channel (``email``, ``letter``...);
+        - ``field``: boolean field of ``relance.level`` that enables it;
+        - ``label``: what the action summary shows (the field's translated label);
+        - ``kind``: ``relance.interaction`` kind of its evidence, or None;
+        - ``check``: method raising a ``UserError`` when the channel cannot reach the customer
+          (nothing is sent, the reminder fails and is retried);
+        - ``perform``: method run at send time, in registry order;
+        - ``waits``: True when the channel completes later (the email queue): the reminder
+          stays *Sending* until a hook calls ``_mark_sent``;
+        - ``on_sent``: method run once the reminder left (follow-up tasks);
+        - ``evidence``: method ``(channel, common_vals) -> [interaction vals]``;
+        - ``report``: xml-id of the letter report the channel prints, or None;
+        - ``supersedes``: codes of channels this one replaces on the same level.
+
+        A method named by several active channels runs once (one letter PDF for a letter
+        and a registered letter)."""
+        label = self.env["relance.level"]._fields[field].get_description(self.env)["string"]
+        return {
+            "code": code, "field": field, "label": label, "kind": None, "check": None, "perform": None,
+            "waits": False, "on_sent": None, "evidence": None, "report": None, "supersedes": (),
+            **values,
+        }
+
+    @api.model
+    def _relance_channels(self):
+        """Ordered channel descriptors (see :meth:`_relance_channel`); override to add one.
+
+        Order is the performing order: letters first (the email attaches them), channels that
+        cannot be taken back (an SMS) last."""
+        return [
+            self._relance_channel("letter", "action_letter", kind="letter", check="_relance_check_postal_address",
+                                  perform="_action_letter", evidence="_evidence_letter",
+                                  report="relance_impayes.action_report_relance_letter"),
+            self._relance_channel("registered_letter", "action_registered_letter", kind="registered_letter",
+                                  check="_relance_check_postal_address", perform="_action_letter",
+                                  evidence="_evidence_registered_letter", supersedes=("letter",),
+                                  report="relance_impayes.action_report_mise_en_demeure"),
+            self._relance_channel("email", "action_email", kind="email", check="_relance_check_email",
+                                  perform="_action_email", waits=True, evidence="_evidence_email"),
+            self._relance_channel("call", "action_call", on_sent="_action_call"),
+            self._relance_channel("handoff", "action_handoff", kind="handoff", on_sent="_action_handoff",
+                                  evidence="_evidence_handoff"),
+        ]
+
+    def _relance_active_channels(self):
+        """The channels this reminder's level uses, in registry order."""
+        self.ensure_one()
+        level = self.level_id
+        channels = [channel for channel in self._relance_channels() if level[channel["field"]]]
+        superseded = {code for channel in channels for code in channel["supersedes"]}
+        return [channel for channel in channels if channel["code"] not in superseded]
+
+    def _relance_channel_step(self, step, channels=None):
+        """Run the method each channel names under ``step``, each method once, in order."""
+        done = set()
+        for channel in channels if channels is not None else self._relance_active_channels():
+            method = channel[step]
+            if method and method not in done:
+                done.add(method)
+                getattr(self, method)()
+
+    # ------------------------------------------------------------------
+    # Checks
+    # ------------------------------------------------------------------
+    def _relance_contact_name(self):
+        return self.contact_id.display_name or self.partner_id.display_name
+
+    def _relance_check_email(self):
+        if not (self.contact_id.email or "").strip():
+            raise UserError(self.env._(
+                "%(contact)s has no email address: add one on the customer's invoice contact, then retry.",
+                contact=self._relance_contact_name(),
+            ))
+
+    def _relance_check_postal_address(self):
+        contact = self.contact_id
+        if not (contact.street and contact.zip and contact.city):
+            raise UserError(self.env._(
+                "%(contact)s has no complete postal address (street, ZIP, city): complete it, then retry.",
+                contact=self._relance_contact_name(),
+            ))
+
+    # ------------------------------------------------------------------
+    # Letters
+    # ------------------------------------------------------------------
+    def _letter_report(self):
+        """The report of the first active channel that prints one (a registered letter is the
+        formal notice, mise en demeure); the reminder letter otherwise (preview)."""
+        self.ensure_one()
+        xmlid = next((c["report"] for c in self._relance_active_channels() if c["report"]),
+                     "relance_impayes.action_report_relance_letter")
+        return self.env.ref(xmlid)
+
+    def _action_letter(self):
+        report = self._letter_report()
+        pdf, _fmt = report._render_qweb_pdf(report.report_name, self.ids, data={"date": fields.Date.to_string(self.date)})
+        name = self.env._("Letter %(level)s - %(customer)s - %(date)s.pdf",
+                          level=self.level_id.name, customer=self.partner_id.name, date=self.date)
+        attachment = self.env["ir.attachment"].create({
+            "name": name, "raw": pdf, "mimetype": "application/pdf",
+            "res_model": self._name, "res_id": self.id,
+        })
+        self.letter_id = attachment
+
+    # ------------------------------------------------------------------
+    # Email
+    # ------------------------------------------------------------------
+    def _render_email(self):
+        """Subject and body: the accountant's edited version, else the level's template."""
+        self.ensure_one()
+        template = self.level_id.mail_template_id
+        if self.subject and self.body_html:
+            return self.subject, self.body_html
+        lang = template._render_lang(self.ids)[self.id]
+        template = template.with_context(lang=lang)
+        subject = self.subject or template._render_field("subject", self.ids)[self.id]
+        body = self.body_html or template._render_field("body_html", self.ids)[self.id]
+        return subject, body
+
+    def _invoice_attachments(self):
+        attachments = self.env["ir.attachment"]
+        if not self.level_id.attach_invoices:
+            return attachments
+        for move in self.line_ids.move_id:
+            pdf = move.invoice_pdf_report_id
+            if not pdf:
+                content, _fmt = self.env["ir.actions.report"]._render_qweb_pdf(
+                    "account.account_invoices", move.ids
+                )
+                pdf = attachments.create({
+                    "name": f"{(move.name or '').replace('/', '_')}.pdf", "raw": content,
+                    "mimetype": "application/pdf", "res_model": self._name, "res_id": self.id,
+                })
+            attachments |= pdf
+        return attachments
+
+    def _action_email(self):
+        subject, body = self._render_email()
+        company = self.company_id
+        attachments = self.letter_id | self._invoice_attachments()
+        mail = self.env["mail.mail"].sudo().create({
+            "subject": subject,
+            "body_html": body,
+            "email_from": (self.user_id.email_formatted if self.user_id.email else company.email_formatted)
+            or self.env.user.email_formatted,
+            "reply_to": company.relance_reply_to or False,
+            "recipient_ids": [fields.Command.link(self.contact_id.id)],
+            "model": self._name,
+            "res_id": self.id,
+            "auto_delete": False,
+            "attachment_ids": [fields.Command.set(attachments.ids)],
+            "message_type": "email_outgoing",
+        })
+        self.mail_id = mail
+
+    # ------------------------------------------------------------------
+    # Tasks after sending
+    # ------------------------------------------------------------------
+    def _action_call(self):
+        self.partner_id._relance_schedule_call(
+            self.date,
+            summary=self.env._("Call about %(amount)s overdue", amount=self._format_amount(self.amount_due)),
+            note=self.env._("Level %(level)s: %(count)s invoice(s) overdue.", level=self.level_id.name,
+                            count=len(self.line_ids)),
+            user=self.user_id or self.env.user,
+        )
+
+    def _action_handoff(self):
+        self.partner_id.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=self.date,
+            summary=self.env._("Hand the file over to recovery"),
+            note=self.env._("Prepare the recovery file and hand it to a commissaire de justice, an agency or "
+                            "file an injonction de payer."),
+            user_id=(self.user_id or self.env.user).id,
+        )
+
+    def _format_amount(self, amount):
+        return formatLang(self.env, amount, currency_obj=self.currency_id)
+
+    # ------------------------------------------------------------------
+    # Evidence (relance.interaction values)
+    # ------------------------------------------------------------------
+    def _evidence_email(self, channel, common):
+        mail = self.mail_id
+        if not mail:
+            return []
+        return [dict(common, kind=channel["kind"], summary=mail.subject, body=mail.body_html,
+                     mail_message_id=mail.mail_message_id.id,
+                     attachment_ids=[fields.Command.set(mail.attachment_ids.ids)])]
+
+    def _evidence_letter(self, channel, common):
+        return [dict(common, kind=channel["kind"], summary=self.env._("Letter: %(level)s", level=self.level_id.name),
+                     attachment_ids=[fields.Command.set(self.letter_id.ids)])]
+
+    def _evidence_registered_letter(self, channel, common):
+        return [dict(common, kind=channel["kind"], lrar_status="to_send",
+                     summary=self.env._("Registered letter: %(level)s", level=self.level_id.name),
+                     attachment_ids=[fields.Command.set(self.letter_id.ids)])]
+
+    def _evidence_handoff(self, channel, common):
+        return [dict(common, kind=channel["kind"], direction="internal",
+                     summary=self.env._("Handed off to recovery: %(level)s", level=self.level_id.name))]

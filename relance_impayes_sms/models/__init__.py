@@ -1,0 +1,3 @@
+from . import relance_level
+from . import relance_interaction
+from . import relance_communication
