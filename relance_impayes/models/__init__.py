@@ -7,6 +7,7 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import account_move
+from . import relance_engine
 from . import mail_mail
 from . import mail_activity
 from . import relance_report

@@ -1,68 +1,10 @@
-from dataclasses import dataclass, field
-from datetime import date as Date, timedelta
-
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import SQL
 
 from . import relance_penalty
-
-
-@dataclass
-class InvoiceStep:
-    """Where one open invoice stands on a given date."""
-
-    move_id: int
-    partner_id: int
-    date_due: Date
-    level_id: int | None
-    target_level_id: int | None
-    next_date: Date | None
-    residual: float
-    days_late: int
-
-
-@dataclass
-class PartnerDecision:
-    """What to do with one customer on a given date (plain data, no records)."""
-
-    partner_id: int
-    policy_id: int | None
-    level_id: int | None = None
-    steps: list = field(default_factory=list)
-    amount_due: float = 0.0
-    net_balance: float = 0.0
-    skip_reason: str | None = None
-    awaiting_notice: bool = False
-
-
-def next_level_step(ladder, level, date_due, last_date, today, min_interval):
-    """Return ``(level, date)``: the next level of ``ladder`` for an invoice and the date it
-    becomes due, or ``(None, None)`` at the top of the ladder.
-
-    An invoice climbs one level at a time. Courtesy levels (negative delay) are for invoices not
-    yet due: once the due date has passed they are no longer offered. Two reminders are at
-    least ``min_interval`` days apart.
-    """
-    idx = -1
-    if level:
-        if level in ladder:
-            idx = ladder.index(level)
-        else:  # level of another (or changed) policy: resume at the same delay
-            idx = max((i for i, lvl in enumerate(ladder) if lvl.delay <= level.delay), default=-1)
-    candidates = ladder[idx + 1:]
-    if today > date_due:
-        candidates = [lvl for lvl in candidates if lvl.delay >= 0]
-    if not candidates:
-        return None, None
-    nxt = candidates[0]
-    when = date_due + timedelta(days=nxt.delay)
-    if last_date:
-        when = max(when, last_date + timedelta(days=min_interval))
-    return nxt, when
 
 
 class AccountMove(models.Model):
@@ -121,29 +63,17 @@ class AccountMove(models.Model):
     relance_disputed = fields.Boolean("Disputed", compute="_compute_relance_disputed", search="_search_relance_disputed")
 
     # ------------------------------------------------------------------
-    # Which invoices are in the process
+    # Where each invoice stands: the engine decides (see relance.engine)
     # ------------------------------------------------------------------
     @api.model
     def _relance_open_domain(self):
-        """Invoices that can be reminded: posted customer invoices with something left to pay."""
-        return Domain("move_type", "=", "out_invoice") & Domain("state", "=", "posted") & Domain(
-            "payment_state", "in", ("not_paid", "partial")
-        )
+        """Invoices that can be reminded (:meth:`relance.engine._open_domain`)."""
+        return self.env["relance.engine"]._open_domain()
 
     @api.model
     def _relance_exclusion_domain(self, date=None):
-        """Invoices left out of reminders on ``date``: excluded by hand, disputed, under an active
-        payment plan, or covered by a promise whose grace period runs."""
-        date = fields.Date.to_date(date or fields.Date.context_today(self))
-        return (
-            Domain("relance_excluded", "=", True)
-            | Domain("relance_dispute_ids", "any", Domain("state", "=", "open"))
-            | Domain("relance_plan_ids", "any", Domain("state", "=", "active"))
-            | Domain("relance_promise_ids", "any", Domain("state", "=", "open") & Domain("date_limit", ">=", date))
-        )
-
-    def _relance_in_process(self):
-        return self.filtered_domain(self._relance_open_domain() & ~self._relance_exclusion_domain())
+        """Invoices left out of reminders on ``date`` (:meth:`relance.engine._exclusion_reasons`)."""
+        return self.env["relance.engine"]._exclusion_domain(date)
 
     @api.depends("relance_dispute_ids.state")
     def _compute_relance_disputed(self):
@@ -160,36 +90,14 @@ class AccountMove(models.Model):
         "relance_level_id", "relance_date", "invoice_date_due", "payment_state", "state",
         "move_type", "relance_excluded", "commercial_partner_id", "relance_dispute_ids.state",
         "relance_plan_ids.state", "relance_promise_ids.state", "relance_promise_ids.date_limit",
+        "relance_interaction_ids.lrar_status", "relance_interaction_ids.lrar_receipt_date",
     )
     def _compute_relance_next_date(self):
-        in_process = self._relance_in_process()
-        for move in self - in_process:
-            move.relance_next_date = False
-            move.relance_next_level_id = False
-        today = fields.Date.context_today(self)
-        for company, moves in in_process.grouped("company_id").items():
-            policies = self.env["relance.policy"]._policies_for_partners(moves.commercial_partner_id, company)
-            ladders = {}
-            for move in moves:
-                policy = policies.get(move.commercial_partner_id.id)
-                if policy not in ladders:
-                    ladders[policy] = list(policy._ladder()) if policy else []
-                level, when = next_level_step(
-                    ladders[policy], move.relance_level_id, move.invoice_date_due or move.invoice_date,
-                    move.relance_date, today, company.relance_min_interval,
-                )
-                move.relance_next_level_id = level
-                move.relance_next_date = when
-
-    @api.model
-    def _relance_recompute_next_dates(self, companies):
-        """Policies or levels changed: the next step of every open invoice may change."""
-        if not companies:
-            return
-        moves = self.sudo().search(self._relance_open_domain() & Domain("company_id", "in", companies.ids))
-        if moves:
-            self.env.add_to_compute(self._fields["relance_next_date"], moves)
-            self.env.add_to_compute(self._fields["relance_next_level_id"], moves)
+        steps = self.env["relance.engine"]._next_steps(self)
+        for move in self:
+            step = steps.get(move.id)
+            move.relance_next_level_id = step.level if step else False
+            move.relance_next_date = step.date if step else False
 
     @api.depends("invoice_date_due")
     @api.depends_context("relance_date")
@@ -208,143 +116,30 @@ class AccountMove(models.Model):
         for move in self:
             move.relance_interaction_count = counts.get(move, 0)
 
-    # ------------------------------------------------------------------
-    # The decision: one method, many callers
-    # ------------------------------------------------------------------
     @api.model
     def _relance_decide(self, company, date=None, partners=None):
-        """For ``company`` on ``date``, decide which customers get which level and why not others.
-
-        Returns a list of :class:`PartnerDecision`, those to remind first (``skip_reason`` None).
-        A fixed number of queries whatever the number of invoices: one for the open invoices,
-        one for the customers' net balances, a few for partners and policies.
-        """
-        date = fields.Date.to_date(date or fields.Date.context_today(self))
-        policy_model = self.env["relance.policy"]
-        domain = (
-            Domain("company_id", "=", company.id)
-            & self._relance_open_domain()
-            & ~self._relance_exclusion_domain(date)
-        )
-        if partners is not None:
-            domain &= Domain("commercial_partner_id", "in", partners.commercial_partner_id.ids)
-        moves = self.with_company(company)
-        query = moves._search(domain)
-        rows = self.env.execute_query(query.select(*(
-            moves._field_to_sql(self._table, fname, query)
-            for fname in ("id", "commercial_partner_id", "invoice_date_due", "relance_level_id", "relance_date",
-                          "amount_residual_signed")
-        )))
-        if not rows:
-            return []
-        partner_ids = sorted({row[1] for row in rows})
-        all_partners = self.env["res.partner"].browse(partner_ids).with_company(company)
-        all_partners.fetch(["relance_manual"])
-        policies = policy_model._policies_for_partners(all_partners, company)
-        ladders = {policy: list(policy._ladder()) for policy in set(policies.values()) if policy}
-        # levels are configuration: a level of another company's policy is read to map it by delay
-        levels = self.env["relance.level"].sudo().browse({row[3] for row in rows if row[3]})
-        levels.fetch(["delay", "policy_id"])
-        level_by_id = {level.id: level for level in levels}
-        balances = self._relance_net_balances(company, partner_ids)
-        tolerance = company.relance_tolerance
-        min_interval = company.relance_min_interval
-        handoff_levels = {lvl.id for ladder in ladders.values() for lvl in ladder if lvl.action_handoff}
-        deadlines = None  # formal-notice deadlines, read once if a hand-off is in sight
-
-        decisions = {}
-        for move_id, partner_id, date_due, level_id, last_date, residual in rows:
-            date_due = date_due or date
-            partner = all_partners.browse(partner_id)
-            policy = policies.get(partner_id)
-            decision = decisions.get(partner_id)
-            if decision is None:
-                decision = decisions[partner_id] = PartnerDecision(
-                    partner_id=partner_id,
-                    policy_id=policy.id if policy else None,
-                    net_balance=balances.get(partner_id, 0.0),
-                )
-            ladder = ladders.get(policy, [])
-            level = level_by_id.get(level_id)
-            target, when = next_level_step(ladder, level, date_due, last_date, date, min_interval)
-            target_id = target.id if target and when <= date else None
-            if target_id in handoff_levels:
-                if deadlines is None:
-                    deadlines = self.browse(row[0] for row in rows)._relance_notice_deadlines()
-                deadline = deadlines.get(move_id)
-                if not deadline or deadline >= date:
-                    # the hand-off is offered only once the formal notice's deadline has passed
-                    target_id = None
-                    when = deadline and max(when, deadline + timedelta(days=1))
-                    decision.awaiting_notice = True
-            days_late = (date - date_due).days
-            if target_id or days_late > 0:
-                decision.steps.append(InvoiceStep(
-                    move_id=move_id, partner_id=partner_id, date_due=date_due,
-                    level_id=level_id, target_level_id=target_id, next_date=when,
-                    residual=residual, days_late=days_late,
-                ))
-            if partner.relance_manual:
-                decision.skip_reason = "manual"
-            elif not policy:
-                decision.skip_reason = "no_policy"
-
-        result = []
-        for decision in decisions.values():
-            targets = [step.target_level_id for step in decision.steps if step.target_level_id]
-            decision.amount_due = company.currency_id.round(sum(step.residual for step in decision.steps))
-            if not targets:
-                decision.skip_reason = decision.skip_reason or (
-                    "awaiting_notice" if decision.awaiting_notice else "nothing_due")
-            elif not decision.skip_reason and company.currency_id.compare_amounts(
-                decision.net_balance, tolerance
-            ) <= 0:
-                decision.skip_reason = "netted"
-            if targets:
-                ladder = ladders[policy_model.browse(decision.policy_id)] if decision.policy_id else []
-                rank = {level.id: i for i, level in enumerate(ladder)}
-                decision.level_id = max(targets, key=lambda lid: rank.get(lid, -1))
-            decision.steps.sort(key=lambda step: (step.date_due, step.move_id))
-            result.append(decision)
-        result.sort(key=lambda d: (d.skip_reason is not None, -d.amount_due, d.partner_id))
-        return result
+        """For ``company`` on ``date``, which customers get which level and why not the others:
+        a list of :class:`PartnerDecision` (public entry of :meth:`relance.engine._decide`)."""
+        return self.env["relance.engine"]._decide(company, date, partners=partners)
 
     @api.model
     def _relance_net_balances(self, company, partner_ids):
-        """Open receivable balance per commercial partner, credit notes and unreconciled
-        payments included (company currency)."""
-        if not partner_ids:
-            return {}
-        aml = self.env["account.move.line"].with_company(company)
-        lines = aml._search(
-            Domain("company_id", "=", company.id)
-            & Domain("parent_state", "=", "posted")
-            & Domain("account_id.account_type", "=", "asset_receivable")
-            & Domain("reconciled", "=", False)
-            & Domain("partner_id.commercial_partner_id", "in", list(partner_ids))
-        )
-        rows = self.env.execute_query(SQL(
-            """
-            SELECT partner.commercial_partner_id, SUM(line.amount_residual)
-              FROM (%s) line
-              JOIN res_partner partner ON partner.id = line.partner_id
-             GROUP BY partner.commercial_partner_id
-            """,
-            lines.select(*(
-                aml._field_to_sql(aml._table, fname, lines) for fname in ("partner_id", "amount_residual")
-            )),
-        ))
-        return {partner_id: balance or 0.0 for partner_id, balance in rows}
+        """Open receivable balance per commercial partner (:meth:`relance.engine._net_balances`)."""
+        return self.env["relance.engine"]._net_balances(company, partner_ids)
 
-    # ------------------------------------------------------------------
-    # Escalation
-    # ------------------------------------------------------------------
     def _relance_advance(self, level_by_move, date):
-        """Move each invoice to its target level: only called once a reminder really left."""
-        # reminder fields only: no resync of the invoice lines, and the invoice is not "manually modified"
-        quiet = self.sudo().with_context(skip_invoice_sync=True, skip_is_manually_modified=True)
-        for level, moves in quiet.grouped(lambda m: level_by_move[m.id]).items():
-            moves.write({"relance_level_id": level.id, "relance_date": date})
+        """Kept for callers of older versions: :meth:`relance.engine._climb`."""
+        self.env["relance.engine"]._climb(level_by_move, date)
+
+    def _relance_formal_notice_date(self):
+        """Date of the formal notice of this invoice, ``False`` while no registered letter has left
+        (:meth:`relance.engine._formal_notice_dates`)."""
+        self.ensure_one()
+        return self._relance_formal_notice_dates().get(self.id, False)
+
+    def _relance_formal_notice_dates(self):
+        """``{move id: date}`` of :meth:`_relance_formal_notice_date` for the whole recordset, in one query."""
+        return self.env["relance.engine"]._formal_notice_dates(self)
 
     def write(self, vals):
         if vals.get("relance_excluded") and not vals.get("relance_exclusion_reason"):
@@ -546,31 +341,6 @@ class AccountMove(models.Model):
                 warnings.append(message)
         return warnings
 
-    def _relance_formal_notice_date(self):
-        """Date of the formal notice of this invoice: the receipt (or first presentation) of the first
-        registered letter that listed it, failing that its posting date. ``False`` while no
-        registered letter has left (one still to post is no notice)."""
-        self.ensure_one()
-        return self._relance_formal_notice_dates().get(self.id, False)
-
-    def _relance_formal_notice_dates(self):
-        """``{move id: date}`` of :meth:`_relance_formal_notice_date` for the whole recordset, in one query."""
-        if not self.ids:
-            return {}
-        letters = self.env["relance.interaction"].sudo().search_fetch(
-            [("kind", "=", "registered_letter"), ("move_ids", "in", self.ids),
-             ("lrar_status", "not in", ("to_send", "returned"))],
-            ["lrar_sent_date", "lrar_receipt_date", "move_ids"], order="date, id",
-        )
-        notices = {}
-        for letter in letters:
-            notice = letter.lrar_receipt_date or letter.lrar_sent_date
-            if not notice:
-                continue
-            for move_id in letter.move_ids.ids:
-                notices.setdefault(move_id, notice)
-        return notices
-
     # ------------------------------------------------------------------
     # Penalty invoices: what was already charged, never twice
     # ------------------------------------------------------------------
@@ -666,27 +436,6 @@ class AccountMove(models.Model):
         limit = date + relativedelta(months=company.relance_prescription_warning_months)
         return (self._relance_open_domain() & Domain("company_id", "=", company.id)
                 & Domain("relance_prescription_date", "<=", limit))
-
-    # ------------------------------------------------------------------
-    # Formal notice: its deadline counts from receipt (or first presentation)
-    # ------------------------------------------------------------------
-    def _relance_notice_deadlines(self):
-        """``{move id: deadline}``: receipt (or first presentation) of the registered letter that
-        listed the invoice, plus the days given to pay. Invoices whose notice was not received
-        (or not yet recorded) have no deadline: the hand-off waits."""
-        if not self.ids:
-            return {}
-        letters = self.env["relance.interaction"].sudo().search_fetch(
-            [("kind", "=", "registered_letter"), ("move_ids", "in", self.ids),
-             ("lrar_receipt_date", "!=", False), ("lrar_status", "in", ("received", "refused", "not_claimed"))],
-            ["lrar_receipt_date", "move_ids", "company_id"], order="date desc, id desc",
-        )
-        deadlines = {}
-        for letter in letters:
-            deadline = letter.lrar_receipt_date + relativedelta(days=letter.company_id.relance_payment_days)
-            for move_id in letter.move_ids.ids:
-                deadlines.setdefault(move_id, deadline)
-        return deadlines
 
     # ------------------------------------------------------------------
     # Credit hold: no new invoice for a customer on hold (see res.partner)

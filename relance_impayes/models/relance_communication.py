@@ -94,54 +94,8 @@ class RelanceCommunication(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_relance(self, batch_size=None):
-        """Daily entry point: every company, with its own policy and the context date."""
-        for company in self.env["res.company"].search([]):
-            if company.relance_policy_id or self.env["relance.policy"].search_count(
-                [("company_id", "=", company.id)], limit=1
-            ):
-                self.env["relance.risk"].with_company(company)._daily_credit(company)
-                # messages written by the run (failures, notes) in the company's language, not OdooBot's
-                lang = company.partner_id.lang or self.env.lang
-                self.with_company(company).with_context(lang=lang)._run(company, batch_size=batch_size)
-
-    @api.model
-    def _run(self, company, date=None, batch_size=None):
-        date = fields.Date.to_date(date or fields.Date.context_today(self))
-        batch_size = batch_size or int(
-            self.env["ir.config_parameter"].sudo().get_param("relance_impayes.batch_size", 50)
-        )
-        self._update_negotiations(company, date)
-        self._refresh_stale_next_dates(company, date)
-        decisions = self.env["account.move"]._relance_decide(company, date)
-        self._plan(company, [d for d in decisions if d.skip_reason is None], date)
-        cron = self.env["ir.cron"]
-        pending = self.search(self._pending_domain(company))
-        cron._commit_progress(remaining=len(pending))
-        for start in range(0, len(pending), batch_size):
-            batch = pending[start:start + batch_size]
-            batch._execute()
-            if not cron._commit_progress(len(batch)):
-                break  # out of time: the next run resumes with what is left
-
-    @api.model
-    def _update_negotiations(self, company, date):
-        """Promises kept or broken, plans paid, broken or due a notice: before deciding today."""
-        self.env["relance.promise"].sudo()._relance_update_states(date=date, company=company)
-        self.env["relance.payment.plan"].sudo()._relance_update_states(date=date, company=company)
-
-    @api.model
-    def _refresh_stale_next_dates(self, company, date):
-        """Invoices whose next step was a courtesy reminder that passed its due date: their next
-        level is now the first one after the due date."""
-        moves = self.env["account.move"].search(
-            self.env["account.move"]._relance_open_domain()
-            & Domain("company_id", "=", company.id)
-            & Domain("relance_next_level_id.delay", "<", 0)
-            & Domain("invoice_date_due", "<", date)
-        )
-        if moves:
-            self.env.add_to_compute(moves._fields["relance_next_date"], moves)
-            self.env.add_to_compute(moves._fields["relance_next_level_id"], moves)
+        """Daily entry point (``relance_impayes.ir_cron_relance``): :meth:`relance.engine._run_daily`."""
+        self.env["relance.engine"]._run_daily(batch_size=batch_size)
 
     @api.model
     def _pending_domain(self, company):
@@ -262,7 +216,7 @@ class RelanceCommunication(models.Model):
             level = comm.level_id
             comm.write({"state": "sent", "failure_reason": False})
             targets = comm.line_ids.filtered("level_id")
-            targets.move_id._relance_advance({line.move_id.id: line.level_id for line in targets}, comm.date)
+            self.env["relance.engine"]._climb({line.move_id.id: line.level_id for line in targets}, comm.date)
             interactions = comm._create_interactions()
             comm._relance_channel_step("on_sent")
             comm.partner_id._relance_log(Markup("%s<br/>%s") % (

@@ -85,11 +85,11 @@ class RelanceLevel(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         levels = super().create(vals_list)
-        self.env["account.move"]._relance_recompute_next_dates(levels.company_id)
+        self.env["relance.engine"]._refresh_next_dates(levels.company_id)
         return levels
 
     def write(self, vals):
         res = super().write(vals)
         if {"delay", "active", "policy_id", "sequence"} & set(vals):
-            self.env["account.move"]._relance_recompute_next_dates(self.company_id)
+            self.env["relance.engine"]._refresh_next_dates(self.company_id)
         return res

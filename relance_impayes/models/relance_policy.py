@@ -51,5 +51,5 @@ class RelancePolicy(models.Model):
     def write(self, vals):
         res = super().write(vals)
         if "active" in vals:
-            self.env["account.move"]._relance_recompute_next_dates(self.company_id)
+            self.env["relance.engine"]._refresh_next_dates(self.company_id)
         return res

@@ -115,12 +115,8 @@ class RelanceSegmentRule(models.Model):
         for rule, partner_ids in by_rule.items():
             partner_model.browse(partner_ids).write({"relance_segment_rule_id": rule.id})
         if changed:
-            open_moves = moves.search(
-                moves._relance_open_domain() & Domain("company_id", "=", company.id)
-                & Domain("commercial_partner_id", "in", list(changed))
-            )
-            self.env.add_to_compute(moves._fields["relance_next_date"], open_moves)
-            self.env.add_to_compute(moves._fields["relance_next_level_id"], open_moves)
+            self.env["relance.engine"]._refresh_next_dates(
+                partner_model.browse(list(changed)), Domain("company_id", "=", company.id))
         return changed
 
     @api.model_create_multi
@@ -136,14 +132,10 @@ class RelanceSegmentRule(models.Model):
             self._relance_reassign(companies | self.company_id)
         if "policy_id" in vals:
             # same customers, another ladder: their next reminder dates move
-            moves = self.env["account.move"].sudo()
             for company, rules in self.grouped("company_id").items():
                 partners = self.env["res.partner"].sudo().with_company(company).search(
                     [("relance_segment_rule_id", "in", rules.ids)])
-                open_moves = moves.search(moves._relance_open_domain() & Domain("company_id", "=", company.id)
-                                          & Domain("commercial_partner_id", "in", partners.ids))
-                self.env.add_to_compute(moves._fields["relance_next_date"], open_moves)
-                self.env.add_to_compute(moves._fields["relance_next_level_id"], open_moves)
+                self.env["relance.engine"]._refresh_next_dates(partners, Domain("company_id", "=", company.id))
         return res
 
     def unlink(self):

@@ -175,12 +175,7 @@ class ResPartner(models.Model):
     def write(self, vals):
         res = super().write(vals)
         if "relance_policy_id" in vals:
-            moves = self.env["account.move"].sudo().search(
-                self.env["account.move"]._relance_open_domain()
-                & Domain("commercial_partner_id", "in", self.commercial_partner_id.ids)
-            )
-            self.env.add_to_compute(moves._fields["relance_next_date"], moves)
-            self.env.add_to_compute(moves._fields["relance_next_level_id"], moves)
+            self.env["relance.engine"]._refresh_next_dates(self)
         if "credit_limit" in vals and self.env.company.relance_credit_limit_mode == "block":
             # a raised limit lifts the hold at once, a lowered one holds at once
             self._relance_update_credit_holds(self.env.company, self)

@@ -8,3 +8,4 @@ from . import test_relance_credit
 from . import test_relance_negotiation
 from . import test_relance_analytics
 from . import test_relance_channels
+from . import test_relance_engine_rules

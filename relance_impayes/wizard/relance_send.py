@@ -2,8 +2,6 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
 
-from ..models.account_move import InvoiceStep, PartnerDecision
-
 
 class RelanceSend(models.TransientModel):
     """Prepare a reminder by hand, at any level, for one customer.
@@ -20,11 +18,11 @@ class RelanceSend(models.TransientModel):
     partner_id = fields.Many2one("res.partner", "Customer", required=True, check_company=True)
     policy_id = fields.Many2one("relance.policy", compute="_compute_policy_id")
     level_id = fields.Many2one(
-        "relance.level", required=True, compute="_compute_level_id", store=True, readonly=False,
+        "relance.level", required=True, compute="_compute_level_and_moves", store=True, readonly=False,
         domain="[('policy_id', '=', policy_id)]",
     )
     move_ids = fields.Many2many(
-        "account.move", string="Invoices", compute="_compute_move_ids", store=True, readonly=False,
+        "account.move", string="Invoices", compute="_compute_level_and_moves", store=True, readonly=False,
         domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'),"
         " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
     )
@@ -36,52 +34,32 @@ class RelanceSend(models.TransientModel):
             policies = self.env["relance.policy"]._policies_for_partners(partner, wizard.company_id)
             wizard.policy_id = policies.get(partner.id)
 
-    @api.depends("policy_id")
-    def _compute_level_id(self):
+    @api.depends("partner_id", "company_id")
+    def _compute_level_and_moves(self):
+        """What the engine would send today: its level and its invoices (one decision)."""
         for wizard in self:
             decision = wizard._decision()
             level = self.env["relance.level"].browse(decision.level_id) if decision else False
             wizard.level_id = level or wizard.partner_id.relance_level_id or wizard.policy_id._ladder()[:1]
-
-    @api.depends("partner_id")
-    def _compute_move_ids(self):
-        for wizard in self:
-            decision = wizard._decision()
             wizard.move_ids = [fields.Command.set([step.move_id for step in decision.steps] if decision else [])]
 
     def _decision(self):
         if not self.partner_id:
             return None
-        decisions = self.env["account.move"]._relance_decide(
-            self.company_id, partners=self.partner_id.commercial_partner_id
-        )
+        decisions = self.env["relance.engine"]._decide(self.company_id, partners=self.partner_id.commercial_partner_id)
         return decisions[0] if decisions else None
 
     def action_prepare(self):
         """Create the manual reminder and open it to preview, edit and send."""
         self.ensure_one()
-        moves = self.move_ids.filtered_domain(self.env["account.move"]._relance_open_domain())
+        moves = self.move_ids.filtered_domain(self.env["relance.engine"]._open_domain())
         if not moves:
             raise UserError(self.env._("Select at least one open invoice of this customer to remind."))
         partner = self.partner_id.commercial_partner_id
         if moves.commercial_partner_id != partner:
             raise UserError(self.env._("All invoices must belong to %(customer)s.", customer=partner.display_name))
-        ladder = list(self.level_id.policy_id._ladder())
-        rank = {level: i for i, level in enumerate(ladder)}
         today = fields.Date.context_today(self)
-        steps = []
-        for move in moves.sorted(lambda m: (m.invoice_date_due, m.id)):
-            climbs = rank.get(move.relance_level_id, -1) < rank.get(self.level_id, 0)
-            steps.append(InvoiceStep(
-                move_id=move.id, partner_id=partner.id, date_due=move.invoice_date_due,
-                level_id=move.relance_level_id.id, target_level_id=self.level_id.id if climbs else None,
-                next_date=None, residual=move.amount_residual_signed,
-                days_late=(today - move.invoice_date_due).days,
-            ))
-        decision = PartnerDecision(
-            partner_id=partner.id, policy_id=self.level_id.policy_id.id, level_id=self.level_id.id, steps=steps,
-            amount_due=self.company_id.currency_id.round(sum(s.residual for s in steps)),
-        )
+        decision = self.env["relance.engine"]._manual_decision(self.company_id, self.level_id, moves, today)
         communications = self.env["relance.communication"]
         communications.search(Domain("company_id", "=", self.company_id.id) & Domain("partner_id", "=", partner.id)
                               & Domain("state", "in", ("draft", "to_validate", "failed"))).action_cancel()

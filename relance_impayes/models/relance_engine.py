@@ -1,0 +1,433 @@
+"""The recovery engine: what is due, at which level, for whom, and why not the others.
+
+``relance.engine`` holds no data. It reads where each invoice stands (fields on ``account.move``),
+the ladder of the customer's policy and the company's settings, and answers with plain
+dataclasses. Other modules change its rules by overriding :meth:`RelanceEngine._next_step` (the
+step rule and the hand-off gate) and :meth:`RelanceEngine._exclusion_reasons`.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date as Date, timedelta
+from functools import partial
+from typing import NamedTuple
+
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools import SQL
+
+
+@dataclass
+class InvoiceStep:
+    """Where one open invoice stands on a given date."""
+
+    move_id: int
+    partner_id: int
+    date_due: Date
+    level_id: int | None
+    target_level_id: int | None
+    next_date: Date | None
+    residual: float
+    days_late: int
+
+
+@dataclass
+class PartnerDecision:
+    """What to do with one customer on a given date (plain data, no records)."""
+
+    partner_id: int
+    policy_id: int | None
+    level_id: int | None = None
+    steps: list = field(default_factory=list)
+    amount_due: float = 0.0
+    net_balance: float = 0.0
+    skip_reason: str | None = None
+    awaiting_notice: bool = False
+
+
+class NextStep(NamedTuple):
+    """The next level of an invoice and the date it applies (``None`` while it waits)."""
+
+    level: object  # relance.level record, or None at the top of the ladder
+    date: Date | None
+    awaiting_notice: bool = False  # the ladder says today, the formal notice's deadline says not yet
+
+
+class RelanceEngine(models.AbstractModel):
+    _name = "relance.engine"
+    _description = "Recovery engine"
+
+    # ------------------------------------------------------------------
+    # Which invoices are in the process
+    # ------------------------------------------------------------------
+    @api.model
+    def _open_domain(self):
+        """Invoices that can be reminded: posted customer invoices with something left to pay."""
+        return Domain("move_type", "=", "out_invoice") & Domain("state", "=", "posted") & Domain(
+            "payment_state", "in", ("not_paid", "partial")
+        )
+
+    @api.model
+    def _exclusion_reasons(self, date):
+        """Why an open invoice is left out of reminders on ``date``: a list of ``(code, label,
+        domain on account.move)``. Override to add a reason (call super and append)."""
+        _ = self.env._
+        return [
+            ("excluded", _("Excluded by hand"), Domain("relance_excluded", "=", True)),
+            ("dispute", _("Open dispute"), Domain("relance_dispute_ids", "any", Domain("state", "=", "open"))),
+            ("payment_plan", _("Active payment plan"),
+             Domain("relance_plan_ids", "any", Domain("state", "=", "active"))),
+            ("promise", _("Promise to pay within its grace period"), Domain(
+                "relance_promise_ids", "any", Domain("state", "=", "open") & Domain("date_limit", ">=", date))),
+        ]
+
+    @api.model
+    def _exclusion_domain(self, date=None):
+        """Invoices left out of reminders on ``date``: any of :meth:`_exclusion_reasons`."""
+        date = fields.Date.to_date(date or fields.Date.context_today(self))
+        return Domain.OR(domain for _code, _label, domain in self._exclusion_reasons(date))
+
+    # ------------------------------------------------------------------
+    # The step rule and the hand-off gate: one function
+    # ------------------------------------------------------------------
+    @api.model
+    def _next_step(self, ladder, level, date_due, last_date, today, min_interval, notice_deadline=None):
+        """Return the :class:`NextStep` of an invoice: the next level of ``ladder`` and the date it
+        becomes due, ``NextStep(None, None)`` at the top of the ladder.
+
+        An invoice climbs one level at a time. Courtesy levels (negative delay) are for invoices not
+        yet due: once the due date has passed they are no longer offered. Two reminders are at
+        least ``min_interval`` days apart. A hand-off level comes only the day after the formal
+        notice's deadline (C. civ. 1344: the debtor had the time given to pay); with no deadline
+        recorded (letter not received yet) it waits, dateless.
+
+        :param level: the invoice's current level (a level of another policy resumes at its delay)
+        :param notice_deadline: callable returning the formal notice's deadline of this invoice or
+            ``None``; called only when the next level is a hand-off.
+        """
+        idx = -1
+        if level:
+            if level in ladder:
+                idx = ladder.index(level)
+            else:  # level of another (or changed) policy: resume at the same delay
+                idx = max((i for i, lvl in enumerate(ladder) if lvl.delay <= level.delay), default=-1)
+        candidates = ladder[idx + 1:]
+        if today > date_due:
+            candidates = [lvl for lvl in candidates if lvl.delay >= 0]
+        if not candidates:
+            return NextStep(None, None)
+        nxt = candidates[0]
+        when = date_due + timedelta(days=nxt.delay)
+        if last_date:
+            when = max(when, last_date + timedelta(days=min_interval))
+        if not nxt.action_handoff:
+            return NextStep(nxt, when)
+        deadline = notice_deadline() if notice_deadline else None
+        gated = max(when, deadline + timedelta(days=1)) if deadline else None
+        return NextStep(nxt, gated, awaiting_notice=when <= today and not (gated and gated <= today))
+
+    @api.model
+    def _lazy_notice_deadlines(self, moves):
+        """``move id -> deadline`` of ``moves``, read in one query at the first call only (most
+        days no invoice is one step from a hand-off)."""
+        cache = {}
+
+        def deadline_of(move_id):
+            if "deadlines" not in cache:
+                cache["deadlines"] = self._notice_deadlines(moves)
+            return cache["deadlines"].get(move_id)
+        return deadline_of
+
+    @api.model
+    def _next_steps(self, moves):
+        """``{move id: NextStep}`` today for the invoices of ``moves`` still in the process (the
+        others are left out): what the stored ``relance_next_date``/``relance_next_level_id`` hold."""
+        in_process = moves.filtered_domain(self._open_domain() & ~self._exclusion_domain())
+        today = fields.Date.context_today(self)
+        deadline_of = self._lazy_notice_deadlines(in_process)
+        steps = {}
+        for company, company_moves in in_process.grouped("company_id").items():
+            policies = self.env["relance.policy"]._policies_for_partners(company_moves.commercial_partner_id, company)
+            ladders = {}
+            for move in company_moves:
+                policy = policies.get(move.commercial_partner_id.id)
+                if policy not in ladders:
+                    ladders[policy] = list(policy._ladder()) if policy else []
+                steps[move.id] = self._next_step(
+                    ladders[policy], move.relance_level_id, move.invoice_date_due or move.invoice_date,
+                    move.relance_date, today, company.relance_min_interval, partial(deadline_of, move.id),
+                )
+        return steps
+
+    @api.model
+    def _refresh_next_dates(self, records, domain=None):
+        """The one place that marks stored next dates for recomputation, after a change the ORM
+        cannot see (a policy, level or segment changed, today moved on).
+
+        :param records: ``account.move`` (those invoices), ``res.partner`` or ``res.company`` (their
+            open invoices)
+        :param domain: narrows the invoices further
+        """
+        move_model = self.env["account.move"].sudo()
+        if records._name == "account.move":
+            moves = records.sudo().filtered_domain(domain) if domain is not None else records
+        else:
+            if not records:
+                return
+            if records._name == "res.partner":
+                scope = Domain("commercial_partner_id", "in", records.commercial_partner_id.ids)
+            else:
+                scope = Domain("company_id", "in", records.ids)
+            moves = move_model.search(self._open_domain() & scope & Domain(domain or Domain.TRUE))
+        if moves:
+            self.env.add_to_compute(move_model._fields["relance_next_date"], moves)
+            self.env.add_to_compute(move_model._fields["relance_next_level_id"], moves)
+
+    # ------------------------------------------------------------------
+    # The decision: one method, many callers
+    # ------------------------------------------------------------------
+    @api.model
+    def _decide(self, company, date=None, partners=None):
+        """For ``company`` on ``date``, decide which customers get which level and why not others.
+
+        Returns a list of :class:`PartnerDecision`, those to remind first (``skip_reason`` None).
+        A fixed number of queries whatever the number of invoices: one for the open invoices,
+        one for the customers' net balances, a few for partners and policies.
+        """
+        date = fields.Date.to_date(date or fields.Date.context_today(self))
+        policy_model = self.env["relance.policy"]
+        move_model = self.env["account.move"].with_company(company)
+        domain = Domain("company_id", "=", company.id) & self._open_domain() & ~self._exclusion_domain(date)
+        if partners is not None:
+            domain &= Domain("commercial_partner_id", "in", partners.commercial_partner_id.ids)
+        query = move_model._search(domain)
+        rows = self.env.execute_query(query.select(*(
+            move_model._field_to_sql(move_model._table, fname, query)
+            for fname in ("id", "commercial_partner_id", "invoice_date_due", "relance_level_id", "relance_date",
+                          "amount_residual_signed")
+        )))
+        if not rows:
+            return []
+        partner_ids = sorted({row[1] for row in rows})
+        all_partners = self.env["res.partner"].browse(partner_ids).with_company(company)
+        all_partners.fetch(["relance_manual"])
+        policies = policy_model._policies_for_partners(all_partners, company)
+        ladders = {policy: list(policy._ladder()) for policy in set(policies.values()) if policy}
+        # levels are configuration: a level of another company's policy is read to map it by delay
+        levels = self.env["relance.level"].sudo().browse({row[3] for row in rows if row[3]})
+        levels.fetch(["delay", "policy_id"])
+        level_by_id = {level.id: level for level in levels}
+        balances = self._net_balances(company, partner_ids)
+        tolerance = company.relance_tolerance
+        min_interval = company.relance_min_interval
+        deadline_of = self._lazy_notice_deadlines(move_model.browse(row[0] for row in rows))
+
+        decisions = {}
+        for move_id, partner_id, date_due, level_id, last_date, residual in rows:
+            date_due = date_due or date
+            partner = all_partners.browse(partner_id)
+            policy = policies.get(partner_id)
+            decision = decisions.get(partner_id)
+            if decision is None:
+                decision = decisions[partner_id] = PartnerDecision(
+                    partner_id=partner_id,
+                    policy_id=policy.id if policy else None,
+                    net_balance=balances.get(partner_id, 0.0),
+                )
+            target, when, awaiting_notice = self._next_step(
+                ladders.get(policy, []), level_by_id.get(level_id), date_due, last_date, date, min_interval,
+                partial(deadline_of, move_id),
+            )
+            target_id = target.id if target and when and when <= date else None
+            decision.awaiting_notice |= awaiting_notice
+            days_late = (date - date_due).days
+            if target_id or days_late > 0:
+                decision.steps.append(InvoiceStep(
+                    move_id=move_id, partner_id=partner_id, date_due=date_due,
+                    level_id=level_id, target_level_id=target_id, next_date=when,
+                    residual=residual, days_late=days_late,
+                ))
+            if partner.relance_manual:
+                decision.skip_reason = "manual"
+            elif not policy:
+                decision.skip_reason = "no_policy"
+
+        result = []
+        for decision in decisions.values():
+            targets = [step.target_level_id for step in decision.steps if step.target_level_id]
+            decision.amount_due = company.currency_id.round(sum(step.residual for step in decision.steps))
+            if not targets:
+                decision.skip_reason = decision.skip_reason or (
+                    "awaiting_notice" if decision.awaiting_notice else "nothing_due")
+            elif not decision.skip_reason and company.currency_id.compare_amounts(
+                decision.net_balance, tolerance
+            ) <= 0:
+                decision.skip_reason = "netted"
+            if targets:
+                ladder = ladders[policy_model.browse(decision.policy_id)] if decision.policy_id else []
+                rank = self._level_rank(ladder)
+                decision.level_id = max(targets, key=lambda lid: rank.get(lid, -1))
+            decision.steps.sort(key=lambda step: (step.date_due, step.move_id))
+            result.append(decision)
+        result.sort(key=lambda d: (d.skip_reason is not None, -d.amount_due, d.partner_id))
+        return result
+
+    @api.model
+    def _level_rank(self, ladder):
+        """``{level id: position}`` on ``ladder``: a customer's reminder takes the highest level due
+        among its invoices, and an invoice never goes down."""
+        return {level.id: i for i, level in enumerate(ladder)}
+
+    @api.model
+    def _manual_decision(self, company, level, moves, date):
+        """The decision for a reminder at ``level`` chosen by a person, for ``moves`` (open invoices
+        of one customer): each invoice below ``level`` climbs to it, the others stay where they are."""
+        rank = self._level_rank(list(level.policy_id._ladder()))
+        steps = [
+            InvoiceStep(
+                move_id=move.id, partner_id=move.commercial_partner_id.id, date_due=move.invoice_date_due,
+                level_id=move.relance_level_id.id,
+                target_level_id=level.id if rank.get(move.relance_level_id.id, -1) < rank.get(level.id, 0) else None,
+                next_date=None, residual=move.amount_residual_signed, days_late=(date - move.invoice_date_due).days,
+            )
+            for move in moves.sorted(lambda m: (m.invoice_date_due, m.id))
+        ]
+        return PartnerDecision(
+            partner_id=moves.commercial_partner_id.id, policy_id=level.policy_id.id, level_id=level.id, steps=steps,
+            amount_due=company.currency_id.round(sum(step.residual for step in steps)),
+        )
+
+    @api.model
+    def _net_balances(self, company, partner_ids):
+        """Open receivable balance per commercial partner, credit notes and unreconciled
+        payments included (company currency)."""
+        if not partner_ids:
+            return {}
+        aml = self.env["account.move.line"].with_company(company)
+        lines = aml._search(
+            Domain("company_id", "=", company.id)
+            & Domain("parent_state", "=", "posted")
+            & Domain("account_id.account_type", "=", "asset_receivable")
+            & Domain("reconciled", "=", False)
+            & Domain("partner_id.commercial_partner_id", "in", list(partner_ids))
+        )
+        rows = self.env.execute_query(SQL(
+            """
+            SELECT partner.commercial_partner_id, SUM(line.amount_residual)
+              FROM (%s) line
+              JOIN res_partner partner ON partner.id = line.partner_id
+             GROUP BY partner.commercial_partner_id
+            """,
+            lines.select(*(
+                aml._field_to_sql(aml._table, fname, lines) for fname in ("partner_id", "amount_residual")
+            )),
+        ))
+        return {partner_id: balance or 0.0 for partner_id, balance in rows}
+
+    # ------------------------------------------------------------------
+    # Formal notice (mise en demeure): its date and its deadline
+    # ------------------------------------------------------------------
+    @api.model
+    def _formal_notice_dates(self, moves):
+        """``{move id: date}`` of the formal notice of each invoice of ``moves``: the receipt (or first
+        presentation) of the first registered letter that listed it, failing that its posting
+        date. Absent while no registered letter has left (one still to post is no notice)."""
+        if not moves.ids:
+            return {}
+        letters = self.env["relance.interaction"].sudo().search_fetch(
+            [("kind", "=", "registered_letter"), ("move_ids", "in", moves.ids),
+             ("lrar_status", "not in", ("to_send", "returned"))],
+            ["lrar_sent_date", "lrar_receipt_date", "move_ids"], order="date, id",
+        )
+        notices = {}
+        for letter in letters:
+            notice = letter.lrar_receipt_date or letter.lrar_sent_date
+            if not notice:
+                continue
+            for move_id in letter.move_ids.ids:
+                notices.setdefault(move_id, notice)
+        return notices
+
+    @api.model
+    def _notice_deadlines(self, moves):
+        """``{move id: deadline}``: receipt (or first presentation) of the last registered letter
+        that listed the invoice, plus the days given to pay. Invoices whose notice was not received
+        (or not yet recorded) have no deadline: the hand-off waits."""
+        if not moves.ids:
+            return {}
+        letters = self.env["relance.interaction"].sudo().search_fetch(
+            [("kind", "=", "registered_letter"), ("move_ids", "in", moves.ids),
+             ("lrar_receipt_date", "!=", False), ("lrar_status", "in", ("received", "refused", "not_claimed"))],
+            ["lrar_receipt_date", "move_ids", "company_id"], order="date desc, id desc",
+        )
+        deadlines = {}
+        for letter in letters:
+            deadline = letter.lrar_receipt_date + relativedelta(days=letter.company_id.relance_payment_days)
+            for move_id in letter.move_ids.ids:
+                deadlines.setdefault(move_id, deadline)
+        return deadlines
+
+    # ------------------------------------------------------------------
+    # The climb: once a reminder really left
+    # ------------------------------------------------------------------
+    @api.model
+    def _climb(self, level_by_move, date):
+        """Move each invoice to its target level ``{move id: relance.level}`` reached on ``date``.
+        Called only once a reminder really left; running it twice changes nothing more."""
+        moves = self.env["account.move"].browse(level_by_move)
+        # reminder fields only: no resync of the invoice lines, and the invoice is not "manually modified"
+        quiet = moves.sudo().with_context(skip_invoice_sync=True, skip_is_manually_modified=True)
+        for level, group in quiet.grouped(lambda m: level_by_move[m.id]).items():
+            group.write({"relance_level_id": level.id, "relance_date": date})
+
+    # ------------------------------------------------------------------
+    # The daily run's order of work
+    # ------------------------------------------------------------------
+    @api.model
+    def _run_daily(self, batch_size=None):
+        """Every company with a policy, in its own language: credit first, then the reminders."""
+        for company in self.env["res.company"].search([]):
+            if company.relance_policy_id or self.env["relance.policy"].search_count(
+                [("company_id", "=", company.id)], limit=1
+            ):
+                self.env["relance.risk"].with_company(company)._daily_credit(company)
+                # messages written by the run (failures, notes) in the company's language, not OdooBot's
+                lang = company.partner_id.lang or self.env.lang
+                self.with_company(company).with_context(lang=lang)._run(company, batch_size=batch_size)
+
+    @api.model
+    def _run(self, company, date=None, batch_size=None):
+        """One company's day: negotiations, stale next dates, decide, plan, execute in batches
+        (progress committed after each batch, see ``ir.cron._commit_progress``)."""
+        date = fields.Date.to_date(date or fields.Date.context_today(self))
+        batch_size = batch_size or int(
+            self.env["ir.config_parameter"].sudo().get_param("relance_impayes.batch_size", 50)
+        )
+        communications = self.env["relance.communication"]
+        self._update_negotiations(company, date)
+        self._refresh_stale_next_dates(company, date)
+        decisions = self._decide(company, date)
+        communications._plan(company, [d for d in decisions if d.skip_reason is None], date)
+        cron = self.env["ir.cron"]
+        pending = communications.search(communications._pending_domain(company))
+        cron._commit_progress(remaining=len(pending))
+        for start in range(0, len(pending), batch_size):
+            batch = pending[start:start + batch_size]
+            batch._execute()
+            if not cron._commit_progress(len(batch)):
+                break  # out of time: the next run resumes with what is left
+
+    @api.model
+    def _update_negotiations(self, company, date):
+        """Promises kept or broken, plans paid, broken or due a notice: before deciding today."""
+        self.env["relance.promise"].sudo()._relance_update_states(date=date, company=company)
+        self.env["relance.payment.plan"].sudo()._relance_update_states(date=date, company=company)
+
+    @api.model
+    def _refresh_stale_next_dates(self, company, date):
+        """Invoices whose next step was a courtesy reminder that passed its due date: their next
+        level is now the first one after the due date."""
+        self._refresh_next_dates(
+            company, Domain("relance_next_level_id.delay", "<", 0) & Domain("invoice_date_due", "<", date)
+        )
