@@ -64,6 +64,7 @@ def next_level_step(ladder, level, date_due, last_date, today, min_interval):
 
 
 class AccountMove(models.Model):
+    _name = "account.move"
     _inherit = ["account.move", "relance.credit.override.mixin"]
 
     relance_level_id = fields.Many2one(

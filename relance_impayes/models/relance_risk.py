@@ -6,7 +6,6 @@ the score is plain arithmetic on them (``tools/risk_score.py``) under the factor
 each step, and the accountant reads on the customer the reasons that make the score.
 """
 import logging
-from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 
@@ -94,7 +93,7 @@ class RelanceRisk(models.AbstractModel):
         metrics = {}
         for row in self.env.execute_query(self._invoice_metrics_query(company, date, date_from, partners)):
             (partner_id, count, amount, amount_days, late_count, reminders, overdue, overdue_days) = row
-            metrics[partner_id] = RiskMetrics(
+            metrics[partner_id] = risk_score.RiskMetrics(
                 partner_id=partner_id, invoice_count=count, amount=amount or 0.0,
                 days_late=(amount_days or 0.0) / amount if amount else 0.0,
                 late_count=late_count, reminders=reminders or 0,
@@ -283,7 +282,7 @@ class RelanceRisk(models.AbstractModel):
         value up to its saturation; the default maxima add up to 100.
 
         Override to reweight a factor (replace its ``factor``), drop one (``pop``) or add one (the
-        three keys; ``value`` reads :class:`RiskMetrics`, ``reason`` says it to the accountant with
+        three keys; ``value`` reads ``tools.risk_score.RiskMetrics``, ``reason`` says it to the accountant with
         ``num(value, digits=1)`` and ``money(amount)``).
         """
         _ = self.env._
@@ -332,7 +331,7 @@ class RelanceRisk(models.AbstractModel):
 
     @api.model
     def _score(self, metrics, factors=None):
-        """``(score, [(factor, points)])`` of one customer's :class:`RiskMetrics`."""
+        """``(score, [(factor, points)])`` of one customer's ``RiskMetrics``."""
         factors = factors if factors is not None else self._risk_factors()
         return risk_score.score(
             {name: spec["value"](metrics) for name, spec in factors.items()},

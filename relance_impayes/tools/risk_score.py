@@ -5,7 +5,7 @@ gives the factor table (``_risk_factors``, overridable); everything here works o
 and dates so that it can be checked by hand and unit-tested without a database.
 """
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -18,6 +18,33 @@ class Factor:
 
     points: float
     saturation: float
+
+
+@dataclass
+class RiskMetrics:
+    """What a customer's payment behaviour looks like on a date (company currency)."""
+
+    partner_id: int
+    invoice_count: int = 0  # invoices due in the window
+    amount: float = 0.0  # their total
+    days_late: float = 0.0  # average days late weighted by amount
+    late_count: int = 0  # of them, paid late or still unpaid after their due date
+    reminders: int = 0  # reminders sent about them
+    disputes: int = 0
+    broken_promises: int = 0
+    overdue: float = 0.0  # amount overdue today (all open invoices)
+    overdue_age: float = 0.0  # its average age in days, weighted by amount
+    balance: float = 0.0  # open receivable balance (credit notes and unapplied payments included)
+    dso: float = 0.0
+    monthly_sales: list = field(default_factory=list)
+
+    @property
+    def late_share(self):
+        return self.late_count / self.invoice_count if self.invoice_count else 0.0
+
+    @property
+    def reminders_per_invoice(self):
+        return self.reminders / self.invoice_count if self.invoice_count else 0.0
 
 
 def month_periods(date, months=12):

@@ -5,6 +5,7 @@ class SaleOrder(models.Model):
     """A customer on credit hold gets no new confirmed order, the same way it gets no new invoice
     (``relance.credit.override.mixin``); a Relances manager may let one order through."""
 
+    _name = "sale.order"
     _inherit = ["sale.order", "relance.credit.override.mixin"]
 
     def _relance_credit_hold_depends(self):
