@@ -55,8 +55,8 @@ class RelancePenalty(models.AbstractModel):
         """Fixed indemnity for recovery costs owed on ``move`` paid late, in the invoice currency.
 
         C. com. L441-10 II (4th paragraph) and D441-5: 40 € per invoice (the company's
-        ``relance_indemnity_amount``), owed by a business customer only: a private customer never
-        owes it (C. conso. L212-1: such a clause would be unfair). ``cache`` keeps the conversion
+        ``relance_indemnity_amount``), owed by a business customer only: L441-10 governs dealings
+        between professionals, a private customer never owes it. ``cache`` keeps the conversion
         per (company, currency) for the batch.
         """
         if move.commercial_partner_id.relance_is_consumer:
