@@ -6,6 +6,7 @@ from . import relance_channel
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import relance_credit_override_mixin
 from . import account_move
 from . import relance_engine
 from . import mail_mail
@@ -13,8 +14,10 @@ from . import mail_activity
 from . import relance_report
 from . import relance_demo
 from . import relance_penalty
+from . import relance_limitation
 from . import relance_rate
 from . import relance_risk
+from . import relance_credit
 from . import relance_segment_rule
 from . import relance_credit_review
 from . import relance_credit_demo

@@ -1,148 +1,243 @@
-"""Late-payment interest arithmetic (C. com. L441-10 II, C. civ. 1231-6), without the ORM.
+"""Late-payment penalties of customer invoices (C. com. L441-10 II, D441-5; C. civ. 1231-6).
 
-Everything here works on plain dates and floats so that it can be checked by hand and unit-tested
-without a database. ``account.move._relance_penalties`` gathers the data and calls
-:func:`interest_periods`.
-
-Day-count convention (the one of LEGAL_FR.md §2): interest runs on every day ``d`` with
-``start < d <= end`` on the amount still unpaid at the end of day ``d - 1``. ``start`` is the due
-date (B2B) or the date of the formal notice (B2C), so the first day charged is the day after; a
-payment made on day ``p`` still bears interest for day ``p`` and stops bearing it from ``p + 1``.
-Interest is simple, on a 365-day year, at the annual rate (percent) of the half-year of each day:
-a period straddling 1 January or 1 July is split, each part at its own half-year's rate.
+The service gathers what the arithmetic needs (settlements, rates, formal notices) for a whole
+batch of invoices with a fixed number of queries, and leaves the interest itself to the plain-Python
+``tools/interest.py``. ``account.move._relance_penalties(date)`` stays the public entry.
 """
+from odoo import api, fields, models
+from odoo.fields import Domain
 
-from collections.abc import Callable, Iterable
-from datetime import date as Date, timedelta
-
-ONE_DAY = timedelta(days=1)
-
-HalfYear = tuple[int, int]
-"""``(year, half)`` with ``half`` 1 (from 1 January) or 2 (from 1 July)."""
-
-RateLookup = Callable[[HalfYear], tuple[float | None, HalfYear | None]]
-"""``lookup(half_year) -> (rate, fallback)``: the annual rate in percent for the half-year, and the
-half-year whose rate was used instead when it is not known (``None`` when it is). ``rate`` is
-``None`` when no rate at all is available."""
+from ..tools import interest
 
 
-def half_year_of(day: Date) -> HalfYear:
-    return day.year, 1 if day.month <= 6 else 2
+class RelancePenalty(models.AbstractModel):
+    _name = "relance.penalty"
+    _description = "Late-payment penalties"
 
+    @api.model
+    def _date(self, date=None):
+        """``date``, else the ``relance_date`` context key, else today."""
+        return fields.Date.to_date(date or self.env.context.get("relance_date") or fields.Date.context_today(self))
 
-def half_year_label(half_year: HalfYear) -> str:
-    return f"{half_year[0]}-H{half_year[1]}"
+    @api.model
+    def _empty_result(self, currency, consumer):
+        return {
+            "days_late": 0, "currency": currency, "base": 0.0, "periods": [], "interest": 0.0,
+            "indemnity": 0.0, "total": 0.0, "waived": False, "consumer": bool(consumer), "warnings": [],
+        }
 
+    # ------------------------------------------------------------------
+    # The French rules
+    # ------------------------------------------------------------------
+    @api.model
+    def _interest_rule(self, move, notice, lookups):
+        """``(start, kind, rate_for)``: from which day and at which rate interest runs on ``move``,
+        or ``None`` when none runs yet.
 
-def half_year_start(half_year: HalfYear) -> Date:
-    year, half = half_year
-    return Date(year, 1 if half == 1 else 7, 1)
+        C. com. L441-10 II: between businesses, late-payment penalties run from the day after the
+        due date, without reminder, at the rate agreed (the customer's, else the company's), failing
+        that the ECB rate + 10 points of each half-year. C. civ. 1231-6: a private customer owes no
+        such penalty, only legal interest (rate "other cases" of C. mon. fin. L313-2), and only from
+        the formal notice (``notice``, see ``account.move._relance_formal_notice_dates``).
+        """
+        partner, company = move.commercial_partner_id, move.company_id
+        if partner.relance_is_consumer:
+            if not notice:
+                return None
+            return max(move.invoice_date_due, notice), "legal_interest", lookups["legal_interest"]
+        contract = partner.relance_penalty_rate or company.relance_penalty_rate
+        if contract > 0:
+            return move.invoice_date_due, "contract", interest.flat_rate(contract)
+        return move.invoice_date_due, "legal", lookups["legal"]
 
+    @api.model
+    def _recovery_indemnity(self, move, date, cache):
+        """Fixed indemnity for recovery costs owed on ``move`` paid late, in the invoice currency.
 
-def next_half_year_start(day: Date) -> Date:
-    """First day of the half-year after the one of ``day``."""
-    return Date(day.year, 7, 1) if day.month <= 6 else Date(day.year + 1, 1, 1)
+        C. com. L441-10 II (4th paragraph) and D441-5: 40 € per invoice (the company's
+        ``relance_indemnity_amount``), owed by a business customer only: L441-10 governs dealings
+        between professionals, a private customer never owes it. ``cache`` keeps the conversion
+        per (company, currency) for the batch.
+        """
+        if move.commercial_partner_id.relance_is_consumer:
+            return 0.0
+        company, currency = move.company_id, move.currency_id
+        key = (company, currency)
+        if key not in cache:
+            cache[key] = company.currency_id._convert(company.relance_indemnity_amount, currency, company, date)
+        return cache[key]
 
+    # ------------------------------------------------------------------
+    # Penalties of invoices
+    # ------------------------------------------------------------------
+    @api.model
+    def _penalties(self, moves, date=None):
+        """``{move id: result}`` (see ``account.move._relance_penalties``) of every move of
+        ``moves``, with a fixed number of queries (rates, formal notices, payments prefetched)."""
+        date = self._date(date)
+        results = {}
+        todo = moves.filtered(
+            lambda m: m.move_type == "out_invoice" and m.state == "posted" and m.invoice_date_due
+            and not m.relance_is_penalty_invoice
+        )
+        for move in moves - todo:
+            results[move.id] = self._empty_result(move.currency_id, consumer=False)
+        if not todo:
+            return results
+        rate_tables = self.env["relance.rate"]._relance_rate_tables()
+        lookups = {kind: interest.rate_lookup(table) for kind, table in rate_tables.items()}
+        notices = todo._relance_formal_notice_dates()
+        indemnities = {}
+        for company, company_moves in todo.grouped("company_id").items():
+            for move in company_moves.with_company(company):
+                currency = move.currency_id
+                partner = move.commercial_partner_id
+                result = self._empty_result(currency, partner.relance_is_consumer)
+                results[move.id] = result
+                base, events = self._settlements(move)
+                precision = currency.rounding / 2
+                result["base"] = currency.round(interest.unpaid_at(base, events, date))
+                result["days_late"] = interest.days_late(move.invoice_date_due, date, base, events, precision)
+                if move.relance_penalty_waived or partner.relance_penalty_waived:
+                    result["waived"] = True
+                    continue
+                rule = result["days_late"] and self._interest_rule(move, notices.get(move.id), lookups)
+                if not rule:
+                    continue
+                start, kind, rate_for = rule
+                periods = interest.interest_periods(start, date, base, events, rate_for, kind, precision)
+                for period in periods:
+                    period["base"] = currency.round(period["base"])
+                    period["interest"] = currency.round(period["interest"])
+                result["periods"] = periods
+                result["interest"] = currency.round(sum(period["interest"] for period in periods))
+                if kind != "contract":
+                    result["warnings"] = self._rate_warnings(periods, rate_tables[kind])
+                result["indemnity"] = self._recovery_indemnity(move, date, indemnities)
+                result["total"] = currency.round(result["interest"] + result["indemnity"])
+        return results
 
-def rate_lookup(rates: dict[HalfYear, float]) -> RateLookup:
-    """Lookup over a table of half-yearly rates. A missing half-year falls back to the latest
-    known one before it (or, when there is none before, to the earliest known one)."""
-    known = sorted(rates)
+    @api.model
+    def _settlements(self, move):
+        """``(amount, events)``: the invoice total (tax included, invoice currency) and its
+        settlements as ``(date, amount)`` — payments and credit notes reconciled with it, at the
+        date of the counterpart entry."""
+        lines = move.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        events = [
+            (partial.credit_move_id.date, partial.debit_amount_currency)
+            for line in lines for partial in line.matched_credit_ids
+            if partial.debit_amount_currency
+        ]
+        # A payment registered without a journal entry (no outstanding account) is not reconciled:
+        # Odoo shows the invoice "in payment"; what it left open counts as paid on the payment date.
+        pending = move.matched_payment_ids.filtered(lambda p: not p.move_id and p.state in ("in_process", "paid"))
+        if pending and not move.currency_id.is_zero(move.amount_residual):
+            events.append((max(pending.mapped("date")), move.amount_residual))
+        return sum(lines.mapped("amount_currency")), events
 
-    def lookup(half_year: HalfYear):
-        if half_year in rates:
-            return rates[half_year], None
-        if not known:
-            return None, None
-        before = [key for key in known if key < half_year]
-        fallback = before[-1] if before else known[0]
-        return rates[fallback], fallback
+    @api.model
+    def _half_year_label(self, code):
+        """"2026-H1" in the user's words ("S1 2026" in French)."""
+        year, half = code.split("-H")
+        return self.env._("%(year)s-H%(half)s", year=year, half=half)
 
-    return lookup
+    @api.model
+    def _rate_warnings(self, periods, table):
+        """Sentences for the company (never for the customer) about half-years without a rate."""
+        warnings = []
+        label = self._half_year_label
+        for period in periods:
+            if period["fallback"]:
+                message = self.env._(
+                    "No reference rate for %(half_year)s: the rate of %(fallback)s was used.",
+                    half_year=label(period["half_year"]), fallback=label(period["fallback_half_year"]),
+                )
+            elif not table:
+                message = self.env._(
+                    "No reference rate for %(half_year)s: no interest was computed. Record the rates of the "
+                    "half-year in the reference rates.",
+                    half_year=label(period["half_year"]),
+                )
+            else:
+                continue
+            if message not in warnings:
+                warnings.append(message)
+        return warnings
 
+    # ------------------------------------------------------------------
+    # Penalty invoices: what was already charged, never twice
+    # ------------------------------------------------------------------
+    @api.model
+    def _charged(self, moves):
+        """``{move id: (interest, until, indemnity)}``: what penalty invoices (not cancelled)
+        already charged for each move: interest, last day of interest charged, indemnity or not."""
+        charged = {}
+        for move in moves:
+            lines = move.relance_penalty_line_ids.filtered(lambda line: line.parent_state != "cancel")
+            interest_lines = lines.filtered(lambda line: line.relance_penalty_kind == "interest")
+            charged[move.id] = (
+                sum(interest_lines.mapped("price_subtotal")),
+                max(interest_lines.mapped("relance_penalty_date_to"), default=False),
+                any(line.relance_penalty_kind == "indemnity" for line in lines),
+            )
+        return charged
 
-def flat_rate(rate: float) -> RateLookup:
-    """Lookup of a contractual rate: the same for every half-year."""
-    return lambda half_year: (rate, None)
+    @api.model
+    def _to_charge(self, moves, date):
+        """What is still to invoice on ``date``: interest accrued since the last penalty invoice
+        (cumulative interest less what was charged) and the indemnity if not charged yet."""
+        results = self._penalties(moves, date)
+        to_charge = {}
+        for move in moves:
+            result = results[move.id]
+            currency = result["currency"]
+            interest_due = currency.round(result["interest"] - move.relance_interest_charged)
+            indemnity = 0.0 if move.relance_indemnity_charged else result["indemnity"]
+            if currency.compare_amounts(interest_due, 0) > 0 or currency.compare_amounts(indemnity, 0) > 0:
+                to_charge[move.id] = {
+                    "interest": max(interest_due, 0.0), "indemnity": indemnity, "result": result,
+                    "date_from": move.relance_penalty_charged_until or move.invoice_date_due,
+                }
+        return to_charge
 
-
-def unpaid_at(base: float, events: Iterable[tuple[Date, float]], day: Date) -> float:
-    """Amount still unpaid at the end of ``day``: ``base`` less the payments made up to that day."""
-    return base - sum(amount for pay_date, amount in events if pay_date <= day)
-
-
-def settlement_date(base: float, events: Iterable[tuple[Date, float]], precision: float = 0.005) -> Date | None:
-    """Day the amount was fully paid (``None`` if it is not)."""
-    remaining = base
-    for pay_date, amount in sorted(events):
-        remaining -= amount
-        if remaining < precision:
-            return pay_date
-    return None
-
-
-def days_late(due: Date, date: Date, base: float, events: Iterable[tuple[Date, float]],
-              precision: float = 0.005) -> int:
-    """Days of delay on ``date``: up to ``date`` if something is still unpaid then, up to the day of
-    full payment otherwise; 0 when paid in time or not yet due."""
-    events = [(pay_date, amount) for pay_date, amount in events if pay_date <= date]
-    paid_on = settlement_date(base, events, precision)
-    end = paid_on if paid_on is not None else date
-    return max((end - due).days, 0)
-
-
-def interest_periods(
-    start: Date,
-    end: Date,
-    base: float,
-    events: Iterable[tuple[Date, float]],
-    rate_for: RateLookup,
-    rate_kind: str,
-    precision: float = 0.005,
-) -> list[dict]:
-    """Split ``start + 1 .. end`` into periods of constant base and half-year, with their interest.
-
-    :param start: day after which interest runs (due date, or formal notice date)
-    :param end: last day charged (computation date)
-    :param base: amount due before any payment (tax included)
-    :param events: ``(payment_date, amount)`` pairs (payments, credit notes), in any order
-    :param rate_for: :data:`RateLookup`
-    :param rate_kind: stored as is in each period (``legal``, ``contract``, ``legal_interest``)
-    :param precision: an unpaid amount below it counts as paid
-    :return: periods as dicts with ``date_from``, ``date_to`` (inclusive), ``days``, ``base``,
-        ``rate``, ``rate_kind``, ``half_year``, ``fallback``, ``fallback_half_year`` and the
-        unrounded ``interest``; periods with nothing left unpaid are left out.
-    """
-    events = sorted((pay_date, amount) for pay_date, amount in events if amount)
-    first = start + ONE_DAY
-    if first > end:
-        return []
-    # days on which the charged amount or the rate changes
-    cuts = {pay_date + ONE_DAY for pay_date, _amount in events if first < pay_date + ONE_DAY <= end}
-    cut = next_half_year_start(first)
-    while cut <= end:
-        cuts.add(cut)
-        cut = next_half_year_start(cut)
-    bounds = [first, *sorted(cuts), end + ONE_DAY]
-    periods = []
-    for date_from, next_from in zip(bounds, bounds[1:]):
-        amount = unpaid_at(base, events, date_from - ONE_DAY)
-        if amount < precision:
-            continue
-        days = (next_from - date_from).days
-        half_year = half_year_of(date_from)
-        rate, fallback = rate_for(half_year)
-        rate = rate or 0.0
-        periods.append({
-            "date_from": date_from,
-            "date_to": next_from - ONE_DAY,
-            "days": days,
-            "base": amount,
-            "rate": rate,
-            "rate_kind": rate_kind,
-            "half_year": half_year_label(half_year),
-            "fallback": fallback is not None,
-            "fallback_half_year": half_year_label(fallback) if fallback else False,
-            "interest": amount * rate / 100.0 * days / 365.0,
-        })
-    return periods
+    # ------------------------------------------------------------------
+    # Per customer
+    # ------------------------------------------------------------------
+    @api.model
+    def _partner_summaries(self, partners, date=None):
+        """``{commercial partner id: {'interest', 'indemnity', 'total', 'count', 'currency'}}``:
+        penalties of the customers' open overdue invoices in the current company on ``date``, in
+        company currency."""
+        company = self.env.company
+        date = self._date(date)
+        commercial = partners.commercial_partner_id
+        summaries = {
+            partner.id: {"interest": 0.0, "indemnity": 0.0, "total": 0.0, "count": 0, "currency": company.currency_id}
+            for partner in commercial
+        }
+        Move = self.env["account.move"]
+        if not commercial or not Move.has_access("read"):
+            return summaries
+        moves = Move.search(
+            Domain("company_id", "=", company.id)
+            & Move._relance_open_domain()
+            & Domain("commercial_partner_id", "in", commercial.ids)
+            & Domain("invoice_date_due", "<", date)
+        )
+        results = self._penalties(moves, date)
+        for move in moves:
+            result = results[move.id]
+            summary = summaries[move.commercial_partner_id.id]
+            interest_due = result["interest"]
+            if interest_due and move.currency_id != company.currency_id:
+                interest_due = move.currency_id._convert(interest_due, company.currency_id, company, date)
+            summary["interest"] += interest_due
+            # the indemnity is set in company currency: no round trip through the invoice currency
+            summary["indemnity"] += company.relance_indemnity_amount if result["indemnity"] else 0.0
+            summary["count"] += 1
+        for summary in summaries.values():
+            currency = summary["currency"]
+            summary["interest"] = currency.round(summary["interest"])
+            summary["indemnity"] = currency.round(summary["indemnity"])
+            summary["total"] = currency.round(summary["interest"] + summary["indemnity"])
+        return summaries

@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
 
-from .relance_penalty import half_year_of, rate_lookup
+from ..tools.interest import half_year_of, rate_lookup
 
 RATE_MIN, RATE_MAX = -5.0, 100.0
 

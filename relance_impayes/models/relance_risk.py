@@ -1,125 +1,25 @@
 """Payment-behaviour risk: metrics per customer in a few set-based queries, then a score.
 
 The metrics are read for every customer of a company at once (:meth:`RelanceRisk._metrics`);
-the score is plain arithmetic on them (:func:`score_metrics`), so tests and the benchmark can
-check each step, and the accountant reads on the customer the reasons that make the score.
+the score is plain arithmetic on them (``tools/risk_score.py``) under the factor table of
+:meth:`RelanceRisk._risk_factors`, which other modules override; tests and the benchmark can check
+each step, and the accountant reads on the customer the reasons that make the score.
 """
 import logging
-from dataclasses import dataclass, field
 
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.tools import SQL, float_round
+from odoo.tools import SQL
 from odoo.tools.misc import formatLang, get_lang
+
+from ..tools import risk_score
 
 _logger = logging.getLogger(__name__)
 
 WINDOW_MONTHS = 12
-# factor: (maximum points, value at which the factor gives its maximum). A factor gives points in
-# proportion to its value up to that saturation; the maxima add up to 100.
-FACTORS = {
-    "days_late": (25, 60.0),  # average days late weighted by amount, invoices due in the last 12 months
-    "late_share": (20, 1.0),  # share of those invoices paid late (or still unpaid after their due date)
-    "reminders": (10, 2.0),  # reminders sent per invoice
-    "disputes": (10, 2.0),  # disputes opened in the last 12 months
-    "broken_promises": (10, 2.0),  # promises to pay broken in the last 12 months
-    "overdue": (15, 90.0),  # average age in days of the amount overdue today
-    "dso": (10, 60.0),  # DSO (countback) beyond DSO_FREE_DAYS
-}
-DSO_FREE_DAYS = 30
-
-
-@dataclass
-class RiskMetrics:
-    """What a customer's payment behaviour looks like on a date (company currency)."""
-
-    partner_id: int
-    invoice_count: int = 0  # invoices due in the window
-    amount: float = 0.0  # their total
-    days_late: float = 0.0  # average days late weighted by amount
-    late_count: int = 0  # of them, paid late or still unpaid after their due date
-    reminders: int = 0  # reminders sent about them
-    disputes: int = 0
-    broken_promises: int = 0
-    overdue: float = 0.0  # amount overdue today (all open invoices)
-    overdue_age: float = 0.0  # its average age in days, weighted by amount
-    balance: float = 0.0  # open receivable balance (credit notes and unapplied payments included)
-    dso: float = 0.0
-    monthly_sales: list = field(default_factory=list)
-
-    @property
-    def late_share(self):
-        return self.late_count / self.invoice_count if self.invoice_count else 0.0
-
-    @property
-    def reminders_per_invoice(self):
-        return self.reminders / self.invoice_count if self.invoice_count else 0.0
-
-
-def month_periods(date, months=WINDOW_MONTHS):
-    """``[(start, end)]`` of the calendar months up to ``date``, latest first: ``start`` excluded,
-    ``end`` included; the current month ends on ``date``. The same months as the DSO report
-    (``relance.dso``), so that a customer's DSO reads the same in both places."""
-    first = date.replace(day=1)
-    periods = [(first - relativedelta(days=1), date)]
-    for k in range(1, months):
-        start = first - relativedelta(months=k)
-        periods.append((start - relativedelta(days=1), start + relativedelta(months=1, days=-1)))
-    return periods
-
-
-def dso_countback(balance, sales, periods):
-    """Days sales outstanding by the countback method.
-
-    The open balance is matched against the sales of each month going back in time: a month whose
-    sales the balance exceeds counts in full, the last one in proportion of what is left. A month
-    without sales counts in full. Past the window, the DSO stops at the window's length.
-    """
-    if balance <= 0:
-        return 0.0
-    dso = 0.0
-    remaining = balance
-    for amount, (start, end) in zip(sales, periods, strict=True):
-        days = (end - start).days
-        if amount > 0 and remaining <= amount:
-            return dso + remaining / amount * days
-        dso += days
-        remaining -= max(amount, 0.0)
-    return dso
-
-
-def factor_points(name, value):
-    points, saturation = FACTORS[name]
-    if value <= 0:
-        return 0.0
-    return points * min(value / saturation, 1.0)
-
-
-def score_metrics(metrics):
-    """``(score, [(factor, points)])``: the 0-100 score (higher is riskier) and what makes it."""
-    values = {
-        "days_late": metrics.days_late,
-        "late_share": metrics.late_share,
-        "reminders": metrics.reminders_per_invoice,
-        "disputes": metrics.disputes,
-        "broken_promises": metrics.broken_promises,
-        "overdue": metrics.overdue_age if metrics.overdue > 0 else 0.0,
-        "dso": metrics.dso - DSO_FREE_DAYS,
-    }
-    parts = [(name, factor_points(name, value)) for name, value in values.items()]
-    total = sum(points for _name, points in parts)
-    score = min(100, max(0, int(float_round(total, precision_digits=0, rounding_method="HALF-UP"))))
-    return score, [(name, points) for name, points in parts if points > 0]
-
-
-def risk_class(score, watch, risky):
-    if score >= risky:
-        return "risky"
-    if score >= watch:
-        return "watch"
-    return "good"
+DSO_FREE_DAYS = 30  # a DSO up to a month is no sign of risk
 
 
 class RelanceRisk(models.AbstractModel):
@@ -140,7 +40,7 @@ class RelanceRisk(models.AbstractModel):
             with self.env.cr.savepoint():
                 risk._compute_company(company, date)
                 risk.env["relance.segment.rule"]._relance_assign(company, date)
-                risk.env["res.partner"]._relance_update_credit_holds(company)
+                risk.env["relance.credit"]._update_holds(company)
                 self.env.flush_all()
         except Exception:  # noqa: BLE001 - the reminders must go even if scoring fails
             _logger.exception("Credit step of the daily run failed for company %s", company.id)
@@ -155,15 +55,26 @@ class RelanceRisk(models.AbstractModel):
         date = fields.Date.to_date(date or fields.Date.context_today(self))
         metrics = self._metrics(company, date, partners)
         watch, risky = company.relance_risk_watch_score, company.relance_risk_risky_score
+        factors = self._risk_factors()
         decimal_point = get_lang(self.env).decimal_point
+        currency = company.currency_id
+
+        def num(value, digits=1):
+            # days and ratios: the language's decimal point is enough (formatLang costs ~0.1 ms a call)
+            return f"{value:.{digits}f}".replace(".", decimal_point)
+
+        def money(value):
+            return formatLang(self.env, value, currency_obj=currency)
+
         rows = []
         result = {}
         for m in metrics.values():
-            score, parts = score_metrics(m)
-            klass = risk_class(score, watch, risky)
-            reasons = "\n".join(self._reason(company, m, name, points, decimal_point) for name, points in
-                                sorted(parts, key=lambda part: -part[1])) or self.env._(
-                "No late payment in the last 12 months.")
+            score, parts = self._score(m, factors)
+            klass = risk_score.risk_class(score, watch, risky)
+            reasons = "\n".join(
+                f"+{num(points)}  {factors[name]['reason'](m, num, money)}"
+                for name, points in sorted(parts, key=lambda part: -part[1])
+            ) or self.env._("No late payment in the last 12 months.")
             rows.append((m.partner_id, score, klass, reasons, round(m.dso, 1), round(m.days_late, 1),
                          round(m.late_share * 100, 1)))
             result[m.partner_id] = (score, klass)
@@ -182,7 +93,7 @@ class RelanceRisk(models.AbstractModel):
         metrics = {}
         for row in self.env.execute_query(self._invoice_metrics_query(company, date, date_from, partners)):
             (partner_id, count, amount, amount_days, late_count, reminders, overdue, overdue_days) = row
-            metrics[partner_id] = RiskMetrics(
+            metrics[partner_id] = risk_score.RiskMetrics(
                 partner_id=partner_id, invoice_count=count, amount=amount or 0.0,
                 days_late=(amount_days or 0.0) / amount if amount else 0.0,
                 late_count=late_count, reminders=reminders or 0,
@@ -197,13 +108,13 @@ class RelanceRisk(models.AbstractModel):
         for partner_id, counts in self._event_counts(company, date_from, date, list(metrics)).items():
             metrics[partner_id].disputes = counts.get("disputes", 0)
             metrics[partner_id].broken_promises = counts.get("broken_promises", 0)
-        periods = month_periods(date)
+        periods = risk_score.month_periods(date, WINDOW_MONTHS)
         sales = self._monthly_sales(company, periods, list(metrics))
         balances = self.env["account.move"].sudo()._relance_net_balances(company, list(metrics))
         for partner_id, m in metrics.items():
             m.balance = balances.get(partner_id, 0.0)
             m.monthly_sales = sales.get(partner_id, [0.0] * len(periods))
-            m.dso = dso_countback(m.balance, m.monthly_sales, periods)
+            m.dso = risk_score.dso_countback(m.balance, m.monthly_sales, periods)
         return metrics
 
     @api.model
@@ -361,34 +272,71 @@ class RelanceRisk(models.AbstractModel):
         return sales
 
     # ------------------------------------------------------------------
-    # Reasons and storage
+    # Factors, score and storage
     # ------------------------------------------------------------------
     @api.model
-    def _reason(self, company, m, name, points, decimal_point="."):
+    def _risk_factors(self):
+        """The factors of the score, as OCA account_financial_risk's ``_risk_account_groups``:
+        ``{name: {'factor': Factor(points, saturation), 'value': metrics -> float,
+        'reason': (metrics, num, money) -> str}}``. A factor gives points in proportion to its
+        value up to its saturation; the default maxima add up to 100.
+
+        Override to reweight a factor (replace its ``factor``), drop one (``pop``) or add one (the
+        three keys; ``value`` reads ``tools.risk_score.RiskMetrics``, ``reason`` says it to the accountant with
+        ``num(value, digits=1)`` and ``money(amount)``).
+        """
         _ = self.env._
-        currency = company.currency_id
+        return {
+            "days_late": {  # average days late weighted by amount, invoices due in the last 12 months
+                "factor": risk_score.Factor(25, 60.0),
+                "value": lambda m: m.days_late,
+                "reason": lambda m, num, money: _(
+                    "Paid %(days)s days late on average (weighted by amount, last 12 months)", days=num(m.days_late)),
+            },
+            "late_share": {  # share of those invoices paid late (or still unpaid after their due date)
+                "factor": risk_score.Factor(20, 1.0),
+                "value": lambda m: m.late_share,
+                "reason": lambda m, num, money: _(
+                    "%(late)s of %(count)s invoices paid late", late=m.late_count, count=m.invoice_count),
+            },
+            "reminders": {  # reminders sent per invoice
+                "factor": risk_score.Factor(10, 2.0),
+                "value": lambda m: m.reminders_per_invoice,
+                "reason": lambda m, num, money: _(
+                    "%(count)s reminders per invoice", count=num(m.reminders_per_invoice, 2)),
+            },
+            "disputes": {  # disputes opened in the last 12 months
+                "factor": risk_score.Factor(10, 2.0),
+                "value": lambda m: m.disputes,
+                "reason": lambda m, num, money: _("%(count)s dispute(s) in the last 12 months", count=m.disputes),
+            },
+            "broken_promises": {  # promises to pay broken in the last 12 months
+                "factor": risk_score.Factor(10, 2.0),
+                "value": lambda m: m.broken_promises,
+                "reason": lambda m, num, money: _(
+                    "%(count)s broken promise(s) to pay in the last 12 months", count=m.broken_promises),
+            },
+            "overdue": {  # average age in days of the amount overdue today
+                "factor": risk_score.Factor(15, 90.0),
+                "value": lambda m: m.overdue_age if m.overdue > 0 else 0.0,
+                "reason": lambda m, num, money: _(
+                    "%(amount)s overdue, %(days)s days on average", amount=money(m.overdue), days=round(m.overdue_age)),
+            },
+            "dso": {  # DSO (countback) beyond DSO_FREE_DAYS
+                "factor": risk_score.Factor(10, 60.0),
+                "value": lambda m: m.dso - DSO_FREE_DAYS,
+                "reason": lambda m, num, money: _("DSO %(days)s days (countback)", days=num(m.dso)),
+            },
+        }
 
-        def num(value, digits=1):
-            # days and ratios: the language's decimal point is enough (formatLang costs ~0.1 ms a call)
-            return f"{value:.{digits}f}".replace(".", decimal_point)
-
-        if name == "days_late":
-            text = _("Paid %(days)s days late on average (weighted by amount, last 12 months)",
-                     days=num(m.days_late))
-        elif name == "late_share":
-            text = _("%(late)s of %(count)s invoices paid late", late=m.late_count, count=m.invoice_count)
-        elif name == "reminders":
-            text = _("%(count)s reminders per invoice", count=num(m.reminders_per_invoice, 2))
-        elif name == "disputes":
-            text = _("%(count)s dispute(s) in the last 12 months", count=m.disputes)
-        elif name == "broken_promises":
-            text = _("%(count)s broken promise(s) to pay in the last 12 months", count=m.broken_promises)
-        elif name == "overdue":
-            text = _("%(amount)s overdue, %(days)s days on average",
-                     amount=formatLang(self.env, m.overdue, currency_obj=currency), days=round(m.overdue_age))
-        else:
-            text = _("DSO %(days)s days (countback)", days=num(m.dso))
-        return f"+{num(points)}  {text}"
+    @api.model
+    def _score(self, metrics, factors=None):
+        """``(score, [(factor, points)])`` of one customer's ``RiskMetrics``."""
+        factors = factors if factors is not None else self._risk_factors()
+        return risk_score.score(
+            {name: spec["value"](metrics) for name, spec in factors.items()},
+            {name: spec["factor"] for name, spec in factors.items()},
+        )
 
     @api.model
     def _store(self, company, date, rows, partners=None):

@@ -40,6 +40,82 @@ class ResPartner(models.Model):
     relance_promise_broken_count = fields.Integer("Promises broken", compute="_compute_relance_promise_counts")
     relance_interaction_count = fields.Integer("Reminders", compute="_compute_relance_interaction_count")
     relance_communication_ids = fields.One2many("relance.communication", "partner_id", string="Reminders sent")
+    relance_penalty_rate = fields.Float(
+        "Late-payment penalty rate (%)", digits=(16, 2), company_dependent=True, tracking=True,
+        help="Annual late-payment rate agreed with this customer. 0 applies the company's rate, or the legal "
+        "default (ECB rate + 10 points). It cannot be lower than 3 times the legal interest rate.",
+    )
+    relance_is_consumer = fields.Boolean(
+        "Private individual", tracking=True,
+        help="The customer is a consumer (B2C): no late-payment penalties nor recovery indemnity, only legal "
+        "interest from the formal notice.",
+    )
+    relance_penalty_waived = fields.Boolean(
+        "Penalties waived", company_dependent=True, tracking=True,
+        help="No late-payment penalty nor recovery indemnity is claimed from this customer.",
+    )
+    relance_penalty_waive_reason = fields.Char(
+        "Reason for waiving penalties", company_dependent=True, tracking=True,
+    )
+    relance_penalty_total = fields.Monetary(
+        "Penalties due", compute="_compute_relance_penalty_total", currency_field="relance_currency_id",
+        help="Late-payment interest and recovery indemnities accrued on the customer's open overdue invoices.",
+    )
+    relance_credit_hold = fields.Boolean(
+        "Credit hold", company_dependent=True, readonly=True, copy=False,
+        help="New invoices (and sales orders) of this customer are blocked. Set by a manager, when the customer "
+        "is over its credit limit (block mode), or when one of its invoices reaches a level with credit hold. "
+        "Automatic holds lift by themselves once their cause is gone.",
+    )
+    relance_hold_reason = fields.Char("Hold reason", company_dependent=True, readonly=True, copy=False)
+    relance_hold_cause = fields.Selection(
+        [("manual", "Set by hand"), ("over_limit", "Over credit limit"), ("level", "Reminder level")],
+        string="Hold cause", company_dependent=True, readonly=True, copy=False,
+    )
+    relance_hold_date = fields.Date("On hold since", company_dependent=True, readonly=True, copy=False)
+    relance_risk_score = fields.Integer(
+        "Risk score", company_dependent=True, readonly=True, copy=False,
+        help="0 to 100, higher is riskier. Recomputed every day from the payments of the last 12 months, the "
+        "reminders they needed, disputes, broken promises, what is overdue today and the DSO.",
+    )
+    relance_risk_class = fields.Selection(
+        [("good", "Good payer"), ("watch", "To watch"), ("risky", "Risky")],
+        string="Risk class", company_dependent=True, readonly=True, copy=False,
+    )
+    relance_risk_reasons = fields.Text("Risk reasons", company_dependent=True, readonly=True, copy=False)
+    relance_risk_date = fields.Date("Risk computed on", company_dependent=True, readonly=True, copy=False)
+    relance_dso = fields.Float(
+        "DSO (days)", company_dependent=True, readonly=True, copy=False, digits=(16, 1),
+        help="Days sales outstanding by the countback method: the open balance matched against the sales of each "
+        "month, going back in time.",
+    )
+    relance_avg_days_late = fields.Float(
+        "Average days late", company_dependent=True, readonly=True, copy=False, digits=(16, 1),
+        help="Days late of the invoices due in the last 12 months, weighted by amount.",
+    )
+    relance_late_share = fields.Float(
+        "Invoices paid late (%)", company_dependent=True, readonly=True, copy=False, digits=(16, 1))
+    relance_segment_rule_id = fields.Many2one(
+        "relance.segment.rule", string="Segment rule", company_dependent=True, readonly=True, copy=False,
+        help="Segment rule the customer matched at the last daily run. A policy chosen on the customer wins.",
+    )
+    relance_policy_origin = fields.Char("Policy applied", compute="_compute_relance_policy_origin")
+    relance_insurer_id = fields.Many2one(
+        "res.partner", string="Credit insurer", company_dependent=True,
+        help="Credit insurer covering this customer (Allianz Trade, Coface, Atradius...).",
+    )
+    relance_insured_amount = fields.Float(
+        "Covered amount", company_dependent=True, digits="Account",
+        help="Amount of this customer's receivable covered by the credit insurer.",
+    )
+    relance_insurance_reference = fields.Char("Insurer's reference", company_dependent=True)
+    relance_credit_review_ids = fields.One2many("relance.credit.review", "partner_id", string="Credit reviews")
+    relance_last_review_date = fields.Date("Last credit review", compute="_compute_relance_last_review_date")
+    relance_exposure = fields.Monetary(
+        "Exposure", compute="_compute_relance_exposure", currency_field="relance_currency_id",
+        groups="account.group_account_invoice,account.group_account_readonly",
+        help="Open receivable plus confirmed orders not invoiced yet, in this company.",
+    )
 
     def _relance_collector(self):
         """Who calls this customer: its collector, its salesperson, or the company default."""
@@ -122,16 +198,9 @@ class ResPartner(models.Model):
 
     @api.depends_context("company")
     def _compute_relance_prescription_warning(self):
-        moves = self.env["account.move"]
-        domain = moves._relance_prescription_domain(self.env.company) & Domain(
-            "commercial_partner_id", "in", self.commercial_partner_id.ids)
-        first = {partner: (count, date) for partner, count, date in moves._read_group(
-            domain, ["commercial_partner_id"], ["__count", "relance_prescription_date:min"])}
+        warnings = self.env["relance.limitation"]._partner_warnings(self)
         for partner in self:
-            count, date = first.get(partner.commercial_partner_id, (0, False))
-            partner.relance_prescription_warning = count and self.env._(
-                "%(count)s invoice(s) time-barred from %(date)s",
-                count=count, date=fields.Date.to_string(date)) or False
+            partner.relance_prescription_warning = warnings[partner.commercial_partner_id.id]
 
     def _compute_relance_promise_counts(self):
         counts = {(partner, state): count for partner, state, count in self.env["relance.promise"]._read_group(
@@ -178,7 +247,7 @@ class ResPartner(models.Model):
             self.env["relance.engine"]._refresh_next_dates(self)
         if "credit_limit" in vals and self.env.company.relance_credit_limit_mode == "block":
             # a raised limit lifts the hold at once, a lowered one holds at once
-            self._relance_update_credit_holds(self.env.company, self)
+            self.env["relance.credit"]._update_holds(self.env.company, self)
         return res
 
     # ------------------------------------------------------------------
@@ -218,37 +287,15 @@ class ResPartner(models.Model):
         decisions = moves._relance_decide(self.env.company)
         partner_ids = [d.partner_id for d in decisions if d.skip_reason in (None, "manual")]
         time_barred = moves._read_group(
-            moves._relance_prescription_domain(self.env.company), ["commercial_partner_id"])
+            self.env["relance.limitation"]._domain(self.env.company), ["commercial_partner_id"])
         partner_ids += [partner.id for (partner,) in time_barred if partner.id not in partner_ids]
         action = self.env["ir.actions.act_window"]._for_xml_id("relance_impayes.res_partner_action_relance_todo")
         action["domain"] = [("id", "in", partner_ids)]
         return action
 
     # ------------------------------------------------------------------
-    # Late-payment penalties
+    # Late-payment penalties (relance.penalty), credit (relance.credit, relance.risk)
     # ------------------------------------------------------------------
-    relance_penalty_rate = fields.Float(
-        "Late-payment penalty rate (%)", digits=(16, 2), company_dependent=True, tracking=True,
-        help="Annual late-payment rate agreed with this customer. 0 applies the company's rate, or the legal "
-        "default (ECB rate + 10 points). It cannot be lower than 3 times the legal interest rate.",
-    )
-    relance_is_consumer = fields.Boolean(
-        "Private individual", tracking=True,
-        help="The customer is a consumer (B2C): no late-payment penalties nor recovery indemnity, only legal "
-        "interest from the formal notice.",
-    )
-    relance_penalty_waived = fields.Boolean(
-        "Penalties waived", company_dependent=True, tracking=True,
-        help="No late-payment penalty nor recovery indemnity is claimed from this customer.",
-    )
-    relance_penalty_waive_reason = fields.Char(
-        "Reason for waiving penalties", company_dependent=True, tracking=True,
-    )
-    relance_penalty_total = fields.Monetary(
-        "Penalties due", compute="_compute_relance_penalty_total", currency_field="relance_currency_id",
-        help="Late-payment interest and recovery indemnities accrued on the customer's open overdue invoices.",
-    )
-
     @api.constrains("relance_penalty_rate")
     def _check_relance_penalty_rate(self):
         for partner in self:
@@ -264,109 +311,9 @@ class ResPartner(models.Model):
 
     @api.depends_context("company", "relance_date")
     def _compute_relance_penalty_total(self):
-        summaries = self._relance_penalty_summaries(self.env.context.get("relance_date"))
+        summaries = self.env["relance.penalty"]._partner_summaries(self)
         for partner in self:
             partner.relance_penalty_total = summaries[partner.commercial_partner_id.id]["total"]
-
-    def _relance_penalty_summary(self, date=None):
-        """Penalties of the customer's open overdue invoices in the current company on ``date``:
-        ``{'interest', 'indemnity', 'total', 'count', 'currency'}`` in company currency."""
-        self.ensure_one()
-        return self._relance_penalty_summaries(date)[self.commercial_partner_id.id]
-
-    def _relance_penalty_summaries(self, date=None):
-        company = self.env.company
-        date = fields.Date.to_date(date or self.env.context.get("relance_date") or fields.Date.context_today(self))
-        commercial = self.commercial_partner_id
-        summaries = {
-            partner.id: {"interest": 0.0, "indemnity": 0.0, "total": 0.0, "count": 0, "currency": company.currency_id}
-            for partner in commercial
-        }
-        Move = self.env["account.move"]
-        if not commercial or not Move.has_access("read"):
-            return summaries
-        moves = Move.search(
-            Domain("company_id", "=", company.id)
-            & Move._relance_open_domain()
-            & Domain("commercial_partner_id", "in", commercial.ids)
-            & Domain("invoice_date_due", "<", date)
-        )
-        results = moves._relance_penalties_batch(date)
-        for move in moves:
-            result = results[move.id]
-            summary = summaries[move.commercial_partner_id.id]
-            interest = result["interest"]
-            if interest and move.currency_id != company.currency_id:
-                interest = move.currency_id._convert(interest, company.currency_id, company, date)
-            summary["interest"] += interest
-            # the indemnity is set in company currency: no round trip through the invoice currency
-            summary["indemnity"] += company.relance_indemnity_amount if result["indemnity"] else 0.0
-            summary["count"] += 1
-        for summary in summaries.values():
-            currency = summary["currency"]
-            summary["interest"] = currency.round(summary["interest"])
-            summary["indemnity"] = currency.round(summary["indemnity"])
-            summary["total"] = currency.round(summary["interest"] + summary["indemnity"])
-        return summaries
-
-    # ------------------------------------------------------------------
-    # Credit management: hold, risk, segment, credit reviews
-    # ------------------------------------------------------------------
-    relance_credit_hold = fields.Boolean(
-        "Credit hold", company_dependent=True, readonly=True, copy=False,
-        help="New invoices (and sales orders) of this customer are blocked. Set by a manager, when the customer "
-        "is over its credit limit (block mode), or when one of its invoices reaches a level with credit hold. "
-        "Automatic holds lift by themselves once their cause is gone.",
-    )
-    relance_hold_reason = fields.Char("Hold reason", company_dependent=True, readonly=True, copy=False)
-    relance_hold_cause = fields.Selection(
-        [("manual", "Set by hand"), ("over_limit", "Over credit limit"), ("level", "Reminder level")],
-        string="Hold cause", company_dependent=True, readonly=True, copy=False,
-    )
-    relance_hold_date = fields.Date("On hold since", company_dependent=True, readonly=True, copy=False)
-    relance_risk_score = fields.Integer(
-        "Risk score", company_dependent=True, readonly=True, copy=False,
-        help="0 to 100, higher is riskier. Recomputed every day from the payments of the last 12 months, the "
-        "reminders they needed, disputes, broken promises, what is overdue today and the DSO.",
-    )
-    relance_risk_class = fields.Selection(
-        [("good", "Good payer"), ("watch", "To watch"), ("risky", "Risky")],
-        string="Risk class", company_dependent=True, readonly=True, copy=False,
-    )
-    relance_risk_reasons = fields.Text("Risk reasons", company_dependent=True, readonly=True, copy=False)
-    relance_risk_date = fields.Date("Risk computed on", company_dependent=True, readonly=True, copy=False)
-    relance_dso = fields.Float(
-        "DSO (days)", company_dependent=True, readonly=True, copy=False, digits=(16, 1),
-        help="Days sales outstanding by the countback method: the open balance matched against the sales of each "
-        "month, going back in time.",
-    )
-    relance_avg_days_late = fields.Float(
-        "Average days late", company_dependent=True, readonly=True, copy=False, digits=(16, 1),
-        help="Days late of the invoices due in the last 12 months, weighted by amount.",
-    )
-    relance_late_share = fields.Float(
-        "Invoices paid late (%)", company_dependent=True, readonly=True, copy=False, digits=(16, 1))
-    relance_segment_rule_id = fields.Many2one(
-        "relance.segment.rule", string="Segment rule", company_dependent=True, readonly=True, copy=False,
-        help="Segment rule the customer matched at the last daily run. A policy chosen on the customer wins.",
-    )
-    relance_policy_origin = fields.Char("Policy applied", compute="_compute_relance_policy_origin")
-    relance_insurer_id = fields.Many2one(
-        "res.partner", string="Credit insurer", company_dependent=True,
-        help="Credit insurer covering this customer (Allianz Trade, Coface, Atradius...).",
-    )
-    relance_insured_amount = fields.Float(
-        "Covered amount", company_dependent=True, digits="Account",
-        help="Amount of this customer's receivable covered by the credit insurer.",
-    )
-    relance_insurance_reference = fields.Char("Insurer's reference", company_dependent=True)
-    relance_credit_review_ids = fields.One2many("relance.credit.review", "partner_id", string="Credit reviews")
-    relance_last_review_date = fields.Date("Last credit review", compute="_compute_relance_last_review_date")
-    relance_exposure = fields.Monetary(
-        "Exposure", compute="_compute_relance_exposure", currency_field="relance_currency_id",
-        groups="account.group_account_invoice,account.group_account_readonly",
-        help="Open receivable plus confirmed orders not invoiced yet, in this company.",
-    )
 
     @api.depends_context("company")
     def _compute_relance_policy_origin(self):
@@ -399,110 +346,24 @@ class ResPartner(models.Model):
         for partner in self:
             partner.relance_exposure = exposure[partner.commercial_partner_id.id]
 
+    # Entry points of relance.credit kept on the customer for their callers
     def _relance_credit_log(self, summary, body=None, moves=None):
-        """Every hold, release and override: a note on the customer's chatter and in its history."""
         self.ensure_one()
-        partner = self.commercial_partner_id
-        from odoo.tools import plaintext2html
-
-        partner._relance_log(f"{summary}\n{body}" if body else summary)
-        return self.env["relance.interaction"].sudo().create({
-            "company_id": self.env.company.id,
-            "partner_id": partner.id,
-            "kind": "note",
-            "direction": "internal",
-            "summary": summary,
-            "body": plaintext2html(body) if body else False,
-            "move_ids": [fields.Command.set(moves.ids)] if moves else False,
-            "user_id": self.env.user.id,
-        })
+        return self.env["relance.credit"]._log(self, summary, body=body, moves=moves)
 
     def _relance_hold(self, cause, reason):
-        """Put the customers on hold in the current company (logged)."""
-        today = fields.Date.context_today(self)
-        for partner in self.commercial_partner_id:
-            partner.sudo().write({
-                "relance_credit_hold": True, "relance_hold_cause": cause, "relance_hold_reason": reason,
-                "relance_hold_date": partner.relance_hold_date if partner.relance_credit_hold else today,
-            })
-            partner._relance_credit_log(self.env._("Credit hold: %(reason)s", reason=reason))
+        self.env["relance.credit"]._hold(self, cause, reason)
 
     def _relance_release(self, reason):
-        """Lift the hold of the customers in the current company (logged)."""
-        for partner in self.commercial_partner_id.filtered("relance_credit_hold"):
-            partner.sudo().write({
-                "relance_credit_hold": False, "relance_hold_cause": False, "relance_hold_reason": False,
-                "relance_hold_date": False,
-            })
-            partner._relance_credit_log(self.env._("Credit hold lifted: %(reason)s", reason=reason))
+        self.env["relance.credit"]._release(self, reason)
 
     @api.model
     def _relance_update_credit_holds(self, company, partners=None):
-        """Hold the customers of ``company`` that have a cause, lift the automatic holds whose cause
-        is gone. A hold set by hand stays until a manager lifts it.
-
-        Causes: an open invoice at a level with credit hold; the customer over its credit limit
-        (core ``credit_limit``, receivable plus orders to invoice) when the company blocks. A few
-        queries for all customers (``partners`` restricts them).
-
-        :return: ``(held, released)`` partner recordsets
-        """
-        partner_model = self.sudo().with_company(company)
-        moves = self.env["account.move"].sudo()
-        only = partners.commercial_partner_id.ids if partners is not None else None
-        causes = {}
-        domain = (Domain("company_id", "=", company.id) & moves._relance_open_domain()
-                  & Domain("relance_level_id.credit_hold", "=", True))
-        if only is not None:
-            domain &= Domain("commercial_partner_id", "in", only)
-        by_partner = {}
-        for partner, level, names in moves._read_group(
-            domain, ["commercial_partner_id", "relance_level_id"], ["name:array_agg"]
-        ):
-            top, all_names = by_partner.get(partner.id, (level, []))
-            if level.delay > top.delay:
-                top = level
-            by_partner[partner.id] = (top, all_names + sorted(names))
-        for partner_id, (level, names) in by_partner.items():
-            causes[partner_id] = ("level", self.env._(
-                "invoice(s) %(invoices)s at the reminder level %(level)s",
-                invoices=", ".join(names), level=level.name))
-        if company.account_use_credit_limit and company.relance_credit_limit_mode == "block":
-            over_domain = Domain("credit_limit", ">", 0) & Domain("credit", ">", 0)
-            if only is not None:
-                over_domain &= Domain("id", "in", only)
-            over = partner_model.search(over_domain)
-            over.invalidate_recordset(["credit", "credit_to_invoice"])  # not stored, no dependencies: may be stale
-            over.fetch(["company_id", "credit_limit"])  # core's credit computation reads them one partner at a time
-            for partner in over:
-                limit = partner.credit_limit
-                if partner.id not in causes and partner.credit + partner.credit_to_invoice > limit:
-                    causes[partner.id] = ("over_limit", self.env._(
-                        "over its credit limit of %(limit)s",
-                        limit=company.currency_id.format(limit)))
-        held_domain = Domain("relance_credit_hold", "=", True)
-        if only is not None:
-            held_domain &= Domain("id", "in", only)
-        current = partner_model.search(held_domain)
-        held = released = partner_model.browse()
-        for partner in current | partner_model.browse(causes):
-            if partner.relance_credit_hold and partner.relance_hold_cause == "manual":
-                continue
-            cause = causes.get(partner.id)
-            if cause and (partner.relance_hold_cause, partner.relance_hold_reason) != cause:
-                partner._relance_hold(*cause)
-                held |= partner
-            elif not cause and partner.relance_credit_hold:
-                partner._relance_release(self.env._("its cause is gone (%(cause)s)",
-                                                    cause=partner.relance_hold_reason))
-                released |= partner
-        return held, released
+        return self.env["relance.credit"]._update_holds(company, partners)
 
     def _relance_credit_block_reason(self, company=None):
-        """Why the customer's new invoices and orders are blocked in ``company``, or ``False``."""
         self.ensure_one()
-        partner = self.commercial_partner_id.sudo().with_company(company or self.env.company)
-        return partner.relance_credit_hold and (partner.relance_hold_reason or self.env._("on credit hold"))
+        return self.env["relance.credit"]._partner_block_reason(self, company)
 
     def action_relance_credit_hold(self):
         """Managers put a customer on hold by hand, with a reason."""

@@ -1,11 +1,12 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools.misc import formatLang
 
-from ..models.relance_risk import dso_countback, month_periods, score_metrics
+from ..tools.risk_score import Factor, dso_countback, month_periods
 from .common import TODAY, RelanceCommon
 
 
@@ -269,7 +270,7 @@ class TestRelanceRisk(RelanceCreditCommon):
             self.skipTest("no negotiation lifecycle")
         inv = self._relance_invoice(self.customer, 1000, days_late=10)
         risk = self.env["relance.risk"]
-        before = score_metrics(risk._metrics(self.company, TODAY)[self.customer.id])
+        before = risk._score(risk._metrics(self.company, TODAY)[self.customer.id])
         self.env["relance.dispute"].create({
             "partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)],
             "reason_id": self.env.ref("relance_impayes.dispute_reason_defective").id,
@@ -280,12 +281,42 @@ class TestRelanceRisk(RelanceCreditCommon):
         promise._close("broken", TODAY)
         metrics = risk._metrics(self.company, TODAY)[self.customer.id]
         self.assertEqual((metrics.disputes, metrics.broken_promises), (1, 1))
-        score, parts = score_metrics(metrics)
+        score, parts = risk._score(metrics)
         self.assertEqual((dict(parts)["disputes"], dict(parts)["broken_promises"]), (5.0, 5.0))
         self.assertEqual(score, before[0] + 10)
         risk._compute_company(self.company, TODAY)
         self.assertIn("1 dispute(s) in the last 12 months", self.customer.relance_risk_reasons)
         self.assertIn("1 broken promise(s) to pay in the last 12 months", self.customer.relance_risk_reasons)
+
+    def test_risk_factor_table_can_be_overridden(self):
+        """Another module reweights a factor and adds one by overriding ``_risk_factors``."""
+        inv = self._relance_invoice(self.customer, 1000, days_late=10)
+        self.env["relance.dispute"].create({
+            "partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)],
+            "reason_id": self.env.ref("relance_impayes.dispute_reason_defective").id,
+        })
+        risk = self.env["relance.risk"]
+        before, _klass = risk._compute_company(self.company, TODAY)[self.customer.id]
+        self.assertIn("+5.0  1 dispute(s) in the last 12 months", self.customer.relance_risk_reasons)
+        Risk = type(risk)
+        original = Risk._risk_factors
+
+        def _risk_factors(self):
+            factors = original(self)
+            factors["disputes"] = dict(factors["disputes"], factor=Factor(40, 1.0))
+            factors["balance"] = {"factor": Factor(3, 1000.0), "value": lambda m: m.balance,
+                                  "reason": lambda m, num, money: f"{money(m.balance)} open"}
+            return factors
+
+        with patch.object(Risk, "_risk_factors", _risk_factors):
+            after, _klass = risk._compute_company(self.company, TODAY)[self.customer.id]
+        # the dispute now weighs 40 points instead of 10 x 1/2, and the 1 000 open add 3
+        self.assertEqual(after, before + 35 + 3)
+        reasons = self.customer.relance_risk_reasons.splitlines()
+        self.assertEqual(reasons[0], "+40.0  1 dispute(s) in the last 12 months")
+        self.assertIn(f"+3.0  {formatLang(self.env, 1000, currency_obj=self.company.currency_id)} open", reasons)
+        self.assertEqual(risk._compute_company(self.company, TODAY)[self.customer.id][0], before,
+                         "without the override, the default table again")
 
     def test_segment_rules_choose_the_policy_and_a_manual_choice_wins(self):
         Policy = self.env["relance.policy"]

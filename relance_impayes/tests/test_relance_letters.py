@@ -167,10 +167,10 @@ class TestRelanceLetters(RelanceCommon):
         old = self._relance_invoice(self.customer, 700, days_late=365 * 5 - 90)
         self._relance_invoice(self.customer_b, 700, days_late=365 * 2)
         self.assertEqual(old.relance_prescription_date, old.invoice_date_due + timedelta(days=365 * 5 + 1))
-        moves = self.env["account.move"].search(self.env["account.move"]._relance_prescription_domain(self.company))
+        moves = self.env["account.move"].search(self.env["relance.limitation"]._domain(self.company))
         self.assertEqual(moves, old, "B2B: 5 years; the 2-year-old B2B invoice is not flagged")
         self.customer_b.relance_is_consumer = True
-        moves = self.env["account.move"].search(self.env["account.move"]._relance_prescription_domain(self.company))
+        moves = self.env["account.move"].search(self.env["relance.limitation"]._domain(self.company))
         self.assertEqual(len(moves), 2, "B2C: 2 years")
         self.assertIn("time-barred", self.customer.relance_prescription_warning)
         action = self.env["res.partner"].action_relance_todo()

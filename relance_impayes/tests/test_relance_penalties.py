@@ -7,7 +7,7 @@ from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.relance_impayes.models import relance_penalty
+from odoo.addons.relance_impayes.tools import interest as relance_penalty
 
 from .common import TODAY, RelanceCommon
 
@@ -275,7 +275,7 @@ class TestRelancePenalties(RelanceCommon):
         self.assertAmounts(res, 99.86, 40.0, 139.86)
         shown = inv.with_context(relance_date=date(2026, 7, 15))
         self.assertEqual(shown.relance_penalty_warning, res["warnings"][0], "said wherever the amount is shown")
-        self.assertEqual(inv._relance_half_year_label("2026-H2"), "2026-H2")
+        self.assertEqual(self.env["relance.penalty"]._half_year_label("2026-H2"), "2026-H2")
 
         # the manager records the new half-year: ECB 2.40 -> 12.40 %; 10 000 x 12.40 % x 15 / 365 = 50.9589
         self.env["relance.rate"].create({"year": 2026, "half": "2", "ecb_rate": 2.40,
@@ -328,7 +328,7 @@ class TestRelancePenalties(RelanceCommon):
         self.assertAlmostEqual(inv1.relance_indemnity_amount, 40.0, places=2)
         self.assertAlmostEqual(inv1.relance_penalty_total, 59.97, places=2)
         self.assertAlmostEqual(inv2.relance_penalty_total, 46.66, places=2)
-        summary = self.customer._relance_penalty_summary()
+        summary = self.env["relance.penalty"]._partner_summaries(self.customer)[self.customer.id]
         self.assertEqual(summary["count"], 2)
         self.assertEqual(summary["currency"], self.currency)
         self.assertAlmostEqual(summary["interest"], 26.63, places=2)

@@ -34,7 +34,7 @@ class RelancePenaltyInvoice(models.TransientModel):
     @api.depends("date", "partner_ids", "move_ids")
     def _compute_summary(self):
         for wizard in self:
-            charges = wizard._source_moves()._relance_penalties_to_charge(wizard.date) if wizard.date else {}
+            charges = self.env["relance.penalty"]._to_charge(wizard._source_moves(), wizard.date) if wizard.date else {}
             if not charges:
                 wizard.summary = Markup("<p>%s</p>") % self.env._("Nothing to charge on this date.")
                 continue
@@ -54,7 +54,7 @@ class RelancePenaltyInvoice(models.TransientModel):
     def action_create(self):
         self.ensure_one()
         sources = self._source_moves()
-        charges = sources._relance_penalties_to_charge(self.date)
+        charges = self.env["relance.penalty"]._to_charge(sources, self.date)
         if not charges:
             raise UserError(self.env._("Nothing to charge: no penalty accrued since the last penalty invoice."))
         interest_account, indemnity_account = self.env.company._relance_penalty_accounts()

@@ -1,0 +1,48 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+
+
+class RelanceLimitation(models.AbstractModel):
+    """When a claim becomes time-barred, and which open invoices get there soon."""
+
+    _name = "relance.limitation"
+    _description = "Limitation of claims"
+
+    @api.model
+    def _time_barred_on(self, move):
+        """Date at which the claim of customer invoice ``move`` becomes time-barred, or ``False``.
+
+        C. com. L110-4: 5 years between businesses. C. conso. L218-2: 2 years for a professional's
+        claim on a consumer. Both counted here from the due date.
+        """
+        if move.move_type != "out_invoice" or not move.invoice_date_due:
+            return False
+        years = 2 if move.commercial_partner_id.relance_is_consumer else 5
+        return move.invoice_date_due + relativedelta(years=years)
+
+    @api.model
+    def _domain(self, company, date=None):
+        """Open invoices whose claim becomes time-barred within the company's warning period."""
+        date = fields.Date.to_date(date or fields.Date.context_today(self))
+        limit = date + relativedelta(months=company.relance_prescription_warning_months)
+        moves = self.env["account.move"]
+        return (moves._relance_open_domain() & Domain("company_id", "=", company.id)
+                & Domain("relance_prescription_date", "<=", limit))
+
+    @api.model
+    def _partner_warnings(self, partners, company=None):
+        """``{commercial partner id: text or False}``: how many open invoices of each customer
+        become time-barred soon, and from when."""
+        company = company or self.env.company
+        moves = self.env["account.move"]
+        domain = self._domain(company) & Domain("commercial_partner_id", "in", partners.commercial_partner_id.ids)
+        first = {partner.id: (count, date) for partner, count, date in moves._read_group(
+            domain, ["commercial_partner_id"], ["__count", "relance_prescription_date:min"])}
+        return {
+            partner.id: partner.id in first and self.env._(
+                "%(count)s invoice(s) time-barred from %(date)s",
+                count=first[partner.id][0], date=fields.Date.to_string(first[partner.id][1])) or False
+            for partner in partners.commercial_partner_id
+        }
