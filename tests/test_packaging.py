@@ -97,3 +97,11 @@ def test_odoo_finds_the_installed_wheels(wheels, tmp_path):
         for folder in ('i18n', 'static', 'readme'):
             if (addon / folder).is_dir():
                 assert (installed / folder).is_dir(), f'{addon.name}: {folder}/ missing from the wheel'
+
+
+@per_addon
+def test_readme_fragments(addon):
+    """OCA's readme/ fragments, from which oca-gen-addon-readme builds README.rst."""
+    missing = [name for name in ('DESCRIPTION.md', 'CONFIGURE.md', 'USAGE.md', 'CONTRIBUTORS.md', 'HISTORY.md')
+               if not (addon / 'readme' / name).is_file() or not (addon / 'readme' / name).read_text().strip()]
+    assert not missing, f'{addon.name}/readme/ lacks {missing}'
