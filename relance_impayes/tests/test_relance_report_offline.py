@@ -5,18 +5,19 @@ import threading
 from pathlib import Path
 from unittest.mock import patch
 
-from odoo.addons.base.models import ir_actions_report
 from odoo.tests import tagged
+
+from odoo.addons.base.models import ir_actions_report
 
 from .common import RelanceCommon
 
 
 @tagged("post_install", "-at_install")
 class TestRelanceReportOffline(RelanceCommon):
-    """Our PDFs never ask the Odoo server for their stylesheet (it may be the very server printing)."""
+    """Our PDFs never fetch their stylesheet from the server, which may be printing them."""
 
     def _listener(self):
-        """A local port that counts the connections made to it and closes them at once."""
+        """A local port that counts the connections made to it, closing them at once."""
         server = socket.create_server(("127.0.0.1", 0))
         self.addCleanup(server.close)
         hits = []
@@ -34,19 +35,24 @@ class TestRelanceReportOffline(RelanceCommon):
         return f"http://127.0.0.1:{server.getsockname()[1]}", hits
 
     def _render_spied(self, report, records):
-        """Render for real; return the PDF and what wkhtmltopdf was given and answered."""
+        """Render for real; return the PDF, what wkhtmltopdf was given and answered."""
         seen = []
         real = ir_actions_report._run_wkhtmltopdf
 
         def spy(args):
-            html = [Path(a).read_text(encoding="utf-8") for a in args if a.endswith(".html")]
+            html = [
+                Path(a).read_text(encoding="utf-8") for a in args if a.endswith(".html")
+            ]
             process = real(args)
             seen.append({"args": args, "html": html, "returncode": process.returncode})
             return process
 
         with patch.object(ir_actions_report, "_run_wkhtmltopdf", spy):
-            pdf, _fmt = self.env["ir.actions.report"].with_context(force_report_rendering=True)._render_qweb_pdf(
-                report, records.ids)
+            pdf, _fmt = (
+                self.env["ir.actions.report"]
+                .with_context(force_report_rendering=True)
+                ._render_qweb_pdf(report, records.ids)
+            )
         self.assertEqual(len(seen), 1)
         return pdf, seen[0]
 
@@ -57,11 +63,17 @@ class TestRelanceReportOffline(RelanceCommon):
         params.set_param("report.url", url)
         invoice = self._relance_invoice(self.customer, 1200, days_late=40)
 
-        pdf, call = self._render_spied("relance_impayes.action_report_releve_compte", self.customer)
+        pdf, call = self._render_spied(
+            "relance_impayes.action_report_releve_compte", self.customer
+        )
 
         self.assertEqual(hits, [], "wkhtmltopdf connected to report.url")
-        self.assertEqual(call["returncode"], 0, "wkhtmltopdf reported a missing resource")
-        self.assertNotIn("--javascript-delay", call["args"], "nothing to wait for: no print delay")
+        self.assertEqual(
+            call["returncode"], 0, "wkhtmltopdf reported a missing resource"
+        )
+        self.assertNotIn(
+            "--javascript-delay", call["args"], "nothing to wait for: no print delay"
+        )
         self.assertIn("--allow", call["args"])
         body = call["html"][-1]
         self.assertNotIn("<base", body)
@@ -70,11 +82,17 @@ class TestRelanceReportOffline(RelanceCommon):
         with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
             handle.write(pdf)
             handle.flush()
-            text = subprocess.run(["pdftotext", "-layout", handle.name, "-"], capture_output=True, check=True,
-                                  text=True).stdout
+            text = subprocess.run(
+                ["pdftotext", "-layout", handle.name, "-"],
+                capture_output=True,
+                check=True,
+                text=True,
+            ).stdout
         self.assertIn(invoice.name, text, "the letter is text, not curves")
 
     def test_other_reports_keep_the_configured_print_delay(self):
         self.env["ir.config_parameter"].sudo().set_param("report.print_delay", "1234")
-        args = self.env["ir.actions.report"]._build_wkhtmltopdf_args(self.company.paperformat_id, False)
+        args = self.env["ir.actions.report"]._build_wkhtmltopdf_args(
+            self.company.paperformat_id, False
+        )
         self.assertEqual(args[args.index("--javascript-delay") + 1], "1234")
