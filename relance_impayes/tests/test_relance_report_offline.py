@@ -14,7 +14,7 @@ from .common import RelanceCommon
 
 @tagged("post_install", "-at_install")
 class TestRelanceReportOffline(RelanceCommon):
-    """Our PDFs never fetch their stylesheet from the server, which may be printing them."""
+    """Our PDFs never fetch their stylesheet from the server: it may be the printer."""
 
     def _listener(self):
         """A local port that counts the connections made to it, closing them at once."""
