@@ -37,3 +37,4 @@ from . import relance_funnel
 from . import relance_recovery
 from . import relance_dashboard
 from . import relance_demo_history
+from . import ir_actions_report

@@ -9,3 +9,4 @@ from . import test_relance_negotiation
 from . import test_relance_analytics
 from . import test_relance_channels
 from . import test_relance_engine_rules
+from . import test_relance_report_offline
