@@ -8,14 +8,11 @@ from . import res_partner
 from . import account_move
 from . import mail_mail
 from . import mail_activity
-from . import relance_report
-from . import relance_demo
 from . import relance_penalty
 from . import relance_rate
 from . import relance_risk
 from . import relance_segment_rule
 from . import relance_credit_review
-from . import relance_credit_demo
 from . import account_move_line
 from . import relance_negotiation_mixin
 from . import relance_promise
@@ -23,12 +20,3 @@ from . import relance_payment_plan
 from . import relance_dispute
 from . import account_partial_reconcile
 from . import mail_thread
-from . import relance_analytics
-from . import relance_aging
-from . import relance_aging_date
-from . import relance_dso
-from . import relance_effectiveness
-from . import relance_funnel
-from . import relance_recovery
-from . import relance_dashboard
-from . import relance_demo_history

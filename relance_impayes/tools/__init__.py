@@ -1,0 +1,1 @@
+"""Plain Python with no ORM (arithmetic that tests check without a database)."""
