@@ -12,7 +12,7 @@ The database ``relance_bench_analytics`` is a copy of ``relance_bench`` (made by
 2,000 customers, 20,000 open invoices at various levels), or generated with generate.py when
 there is none. Its history is grown once (the marker parameter ``relance_bench.analytics_history``
 says it was): five collectors share the customers, a third of them follow a stricter policy, and
-``relance.policy._relance_grow_history`` — the demo's generator — invoices every customer about
+``relance.demo._grow_history`` — the demo's generator — invoices every customer about
 every other month for a year, plays the reminders of the ladder until the customer pays (or
 disputes, or is handed off), with payments, credit notes and write-offs; the open invoices get
 the reminders that brought them to their level. About 10 minutes, once.
@@ -76,14 +76,14 @@ def grow_history(registry, seed):
 
         today = date.fromisoformat(env["ir.config_parameter"].get_param(DATE_PARAM))
         company = env.ref("base.main_company")
-        policy_model = env["relance.policy"].with_company(company)
+        demo = env["relance.demo"].with_company(company)
         started = time.perf_counter()
         group = env.ref("relance_impayes.relance_impayes_group_user")
         collectors = env["res.users"].create([{
             "name": f"Bench collector {n}", "login": f"bench_collector_{n}", "email": f"collector{n}@bench.example.fr",
             "company_id": company.id, "company_ids": [(6, 0, company.ids)], "group_ids": [(4, group.id)],
         } for n in range(1, 6)])
-        strict = policy_model._relance_demo_strict_policy(company)
+        strict = demo._strict_policy(company)
         partners = env["res.partner"].with_company(company).search(
             [("ref", "=like", BENCH_REF_PREFIX + "%"), ("parent_id", "=", False)], order="ref")
         profiles = ["prompt"] * 8 + ["slow"] * 5 + ["late"] * 4 + ["difficult"] * 2 + ["disputing"]
@@ -113,7 +113,7 @@ def grow_history(registry, seed):
                 ticks[0] = time.perf_counter()
                 print(f"  ... {time.perf_counter() - started:.0f}s", flush=True)
 
-        counts = policy_model._relance_grow_history(
+        counts = demo._grow_history(
             company, customers, today, months=12, seed=seed, invoices_per_month=(0, 1), amount_range=(100, 5000),
             tax=False, batch_size=500, commit=commit, open_moves=open_moves)
         env["ir.config_parameter"].set_param(HISTORY_PARAM, f"{today} {counts}")

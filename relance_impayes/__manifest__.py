@@ -26,6 +26,7 @@
         "wizard/relance_call_log_views.xml",
         "wizard/relance_credit_hold_views.xml",
         "wizard/relance_penalty_invoice_views.xml",
+        "wizard/relance_aging_date_views.xml",
         "views/relance_policy_views.xml",
         "views/relance_level_views.xml",
         "views/relance_communication_views.xml",

@@ -11,8 +11,6 @@ from . import account_move
 from . import relance_engine
 from . import mail_mail
 from . import mail_activity
-from . import relance_report
-from . import relance_demo
 from . import relance_penalty
 from . import relance_limitation
 from . import relance_rate
@@ -20,7 +18,6 @@ from . import relance_risk
 from . import relance_credit
 from . import relance_segment_rule
 from . import relance_credit_review
-from . import relance_credit_demo
 from . import account_move_line
 from . import relance_negotiation_mixin
 from . import relance_promise

@@ -1,9 +1,12 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.fields import Domain
 
 
 class RelanceNegotiationMixin(models.AbstractModel):
-    """What promises, payment plans and disputes share: a customer of a company, and every step
-    they take written in the customer's history and chatter."""
+    """What promises, payment plans and disputes share: a customer of a company, every step
+    they take written in the customer's history and chatter, and the daily follow-up loop
+    (:meth:`_relance_update_states`) whose rule each model supplies
+    (:meth:`_relance_running_domain`, :meth:`_relance_update_state`)."""
 
     _name = "relance.negotiation.mixin"
     _description = "Negotiation with a customer"
@@ -29,3 +32,33 @@ class RelanceNegotiationMixin(models.AbstractModel):
             "attachment_ids": [fields.Command.set(attachments.ids if attachments else [])],
         })
         self.partner_id._relance_log(summary)
+
+    # ------------------------------------------------------------------
+    # Daily follow-up
+    # ------------------------------------------------------------------
+    @api.model
+    def _relance_update_states(self, moves=None, date=None, company=None, payments_only=False):
+        """Move the running negotiations on: called by the daily run (context date) for a
+        company, and with ``payments_only`` when a payment is reconciled with ``moves``."""
+        date = fields.Date.to_date(date or fields.Date.context_today(self))
+        domain = self._relance_running_domain()
+        if moves is not None:
+            domain &= Domain("move_ids", "in", moves.ids)
+        if company is not None:
+            domain &= Domain("company_id", "=", company.id)
+        for record in self.search(domain):
+            record._relance_update_state(date, payments_only)
+
+    @api.model
+    def _relance_running_domain(self):
+        """The records the daily follow-up looks at (none unless the model says)."""
+        return Domain.FALSE
+
+    def _relance_update_state(self, date, payments_only):
+        """The model's rule for one running record on ``date``; ``payments_only``: a payment
+        came in, only what it settles may change."""
+        self.ensure_one()
+
+    def _relance_invoices_settled(self):
+        """Every invoice of the record is paid (or reversed)."""
+        return all(move.payment_state in ("paid", "in_payment", "reversed") for move in self.move_ids)

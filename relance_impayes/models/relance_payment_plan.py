@@ -175,30 +175,26 @@ class RelancePaymentPlan(models.Model):
                 line.amount_paid = paid
 
     @api.model
-    def _relance_update_states(self, moves=None, date=None, company=None, payments_only=False):
-        date = fields.Date.to_date(date or fields.Date.context_today(self))
-        domain = Domain("state", "=", "active")
-        if moves is not None:
-            domain &= Domain("move_ids", "in", moves.ids)
-        if company is not None:
-            domain &= Domain("company_id", "=", company.id)
-        for plan in self.search(domain):
-            plan._allocate()
-            currency = plan.currency_id
-            if all(line.state == "paid" for line in plan.line_ids) or all(
-                move.payment_state in ("paid", "in_payment", "reversed") for move in plan.move_ids
-            ):
-                plan.state = "done"
-                plan._log(self.env._("Payment plan fully paid"))
-                continue
-            if payments_only:
-                continue
-            late = plan.line_ids.filtered(
-                lambda line: line.state != "paid" and (date - line.date).days > plan.break_days)
-            if late:
-                plan._break(late[0], date)
-                continue
-            plan._send_instalment_notices(date, currency)
+    def _relance_running_domain(self):
+        return Domain("state", "=", "active")
+
+    def _relance_update_state(self, date, payments_only):
+        """Paid when every instalment (or every invoice) is; broken when an instalment is late
+        by more than the plan allows; else the notices and reminders of the instalments."""
+        self.ensure_one()
+        self._allocate()
+        if all(line.state == "paid" for line in self.line_ids) or self._relance_invoices_settled():
+            self.state = "done"
+            self._log(self.env._("Payment plan fully paid"))
+            return
+        if payments_only:
+            return
+        late = self.line_ids.filtered(
+            lambda line: line.state != "paid" and (date - line.date).days > self.break_days)
+        if late:
+            self._break(late[0], date)
+            return
+        self._send_instalment_notices(date, self.currency_id)
 
     def _break(self, line, date):
         self.ensure_one()

@@ -83,22 +83,17 @@ class RelancePromise(models.Model):
         return self.amount, self.note or False
 
     @api.model
-    def _relance_update_states(self, moves=None, date=None, company=None, payments_only=False):
-        """Kept when the amount came in, broken once the grace period is over. Called by the daily
-        run (context date) and when a payment is reconciled."""
-        date = fields.Date.to_date(date or fields.Date.context_today(self))
-        domain = Domain("state", "=", "open")
-        if moves is not None:
-            domain &= Domain("move_ids", "in", moves.ids)
-        if company is not None:
-            domain &= Domain("company_id", "=", company.id)
-        for promise in self.search(domain):
-            if promise.currency_id.compare_amounts(promise.amount_received, promise.amount) >= 0 or all(
-                move.payment_state in ("paid", "in_payment", "reversed") for move in promise.move_ids
-            ):
-                promise._close("kept", date)
-            elif promise.date_limit < date and not payments_only:
-                promise._close("broken", date)
+    def _relance_running_domain(self):
+        return Domain("state", "=", "open")
+
+    def _relance_update_state(self, date, payments_only):
+        """Kept when the amount came in, broken once the grace period is over."""
+        self.ensure_one()
+        if self.currency_id.compare_amounts(self.amount_received, self.amount) >= 0 \
+                or self._relance_invoices_settled():
+            self._close("kept", date)
+        elif self.date_limit < date and not payments_only:
+            self._close("broken", date)
 
     def _close(self, state, date):
         self.ensure_one()

@@ -1,9 +1,12 @@
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 from odoo import Command, fields
+from odoo.fields import Domain
 from odoo.tests import new_test_user, tagged
 
+from ..tools.dso import dso_countback, month_periods
 from .common import TODAY, RelanceCommon
 
 T = TODAY  # 2026-03-10
@@ -188,10 +191,8 @@ class TestRelanceAnalytics(RelanceCommon):
         self.assertEqual(lines.search([("partner_id", "=", self.customer_b.id),
                                        ("move_type", "=", "out_invoice")]).policy_id, self.policy)
 
-    def test_aged_balance_risk_class_filter_when_credit_management_is_there(self):
+    def test_aged_balance_filters_on_the_risk_class(self):
         self._aging_history()
-        if "relance_risk_class" not in self.env["res.partner"]._fields:
-            self.skipTest("no risk class on customers")
         self.customer.with_company(self.company).sudo().relance_risk_class = "risky"
         aging = self.env["relance.aging"].with_context(relance_date="2026-03-10")
         self.assertEqual(aging.search([("risk_class", "=", "risky")]).partner_id, self.customer)
@@ -248,6 +249,19 @@ class TestRelanceAnalytics(RelanceCommon):
         self.assertEqual(dso, round(10 + 6800 / 10800 * 28, 1))
         self.assertEqual(self._dso("collector", collector_id=self.collector.id)[date(2026, 3, 10)][3], 24.0)
         self.assertEqual(len(company), 3, "no row before the first invoice")
+
+    def test_dso_report_counts_back_as_the_plain_function(self):
+        """The SQL countback of every row gives what ``tools/dso.py`` gives on the row's figures."""
+        self._dso_history()
+        rows = self.env["relance.dso"].with_context(relance_date="2026-03-10").search([])
+        self.assertEqual(set(rows.mapped("scope")), {"company", "collector", "customer"})
+        for row in rows:
+            entity = rows.filtered(lambda r, row=row: (r.scope, r.partner_id, r.collector_id, r.company_id)
+                                   == (row.scope, row.partner_id, row.collector_id, row.company_id))
+            periods = month_periods(row.date)
+            sales = {r.date: r.sales for r in entity}
+            expected = dso_countback(row.receivable, [sales.get(end, 0.0) for _start, end in periods], periods)
+            self.assertAlmostEqual(row.dso, expected, places=1, msg=f"{row.scope} at {row.date}")
 
     def test_dso_of_several_rows_is_weighted_by_the_receivable(self):
         self._dso_history()
@@ -353,14 +367,13 @@ class TestRelanceAnalytics(RelanceCommon):
             (self.lvl_notice, "handed_off"): 600,
             (self.lvl_litigation, "open"): 600,
         }
-        if "relance.dispute" in self.env:
-            reason = self.env["relance.dispute.reason"].search([], limit=1)
-            dispute = self.env["relance.dispute"].create({
-                "partner_id": self.customer.id, "move_ids": [Command.set(inv_e.ids)], "reason_id": reason.id,
-                "amount": 500,
-            })
-            dispute.write({"date_open": ago(28)})
-            expected[self.lvl_formal, "disputed"] = expected.pop((self.lvl_formal, "open"))
+        reason = self.env["relance.dispute.reason"].search([], limit=1)
+        dispute = self.env["relance.dispute"].create({
+            "partner_id": self.customer.id, "move_ids": [Command.set(inv_e.ids)], "reason_id": reason.id,
+            "amount": 500,
+        })
+        dispute.write({"date_open": ago(28)})
+        expected[self.lvl_formal, "disputed"] = expected.pop((self.lvl_formal, "open"))
         funnel = self.env["relance.funnel"]
         rows = {(level, outcome): amount for level, outcome, amount in funnel._read_group(
             [], ["level_id", "outcome"], ["amount:sum"])}
@@ -373,8 +386,6 @@ class TestRelanceAnalytics(RelanceCommon):
         self.assertNotIn(self.lvl_phone, in_period, "a period keeps the entries of the period")
 
     def test_funnel_counts_a_payment_plan(self):
-        if "relance.payment.plan" not in self.env:
-            self.skipTest("no payment plans")
         inv = self._relance_invoice(self.customer, 900, days_late=40)
         self._remind(inv, self.lvl_amiable, ago(30))
         plan = self.env["relance.payment.plan"].create({"partner_id": self.customer.id,
@@ -430,6 +441,38 @@ class TestRelanceAnalytics(RelanceCommon):
         for tile in tiles:
             self.assertTrue(tile.action_open(), f"tile {tile.code} opens something")
 
+    def test_a_module_adds_a_dashboard_tile_by_overriding_the_tile_table(self):
+        inv = self._relance_invoice(self.customer, 1000, days_late=40)
+        self._remind(inv, self.lvl_amiable, ago(30), kinds=("email", "letter"))
+        Dashboard = type(self.env["relance.dashboard"])
+        original = Dashboard._tiles
+
+        def _tiles(model):
+            tiles = original(model)
+            evidence = Domain("company_id", "=", model.env.company.id)
+            tiles["evidence"] = {
+                "label": "Evidence written",
+                "figure": lambda date, mine: {"count": model.env["relance.interaction"].search_count(
+                    evidence & Domain("date", "<=", datetime.combine(date, time.max)))},
+                "open": lambda date, mine, name: model._relance_window(
+                    "relance_impayes.relance_interaction_action", name, evidence),
+                "dashboards": {"manager": 5},
+            }
+            del tiles["dso"]
+            return tiles
+
+        with patch.object(Dashboard, "_tiles", _tiles):
+            self.env.invalidate_all()
+            tiles = self.env["relance.dashboard"].search([("dashboard", "=", "manager")])
+            self.assertEqual(tiles[:1].code, "evidence", "the new tile comes first, by its sequence")
+            self.assertNotIn("dso", tiles.mapped("code"), "a tile taken out of the table is gone")
+            self.assertEqual((tiles[:1].name, tiles[:1].count, tiles[:1].value_display), ("Evidence written", 2, "2"))
+            action = tiles[:1].action_open()
+            self.assertEqual(action["res_model"], "relance.interaction")
+            self.assertEqual(self.env["relance.interaction"].search_count(action["domain"]), 2)
+        self.env.invalidate_all()
+        self.assertIn("dso", self.env["relance.dashboard"].search([]).mapped("code"), "the core table is untouched")
+
     def test_dashboards_are_odoo_views(self):
         for xmlid in ("relance_impayes.relance_dashboard_action_collector",
                       "relance_impayes.relance_dashboard_action_manager"):
@@ -440,7 +483,7 @@ class TestRelanceAnalytics(RelanceCommon):
 
     def test_analytics_never_read_the_database_clock(self):
         """Dates come from Python (context or today) so that tests and past reports work."""
-        folder = Path(__file__).resolve().parent.parent / "models"
+        folder = Path(__file__).resolve().parent.parent / "report"
         for name in ("relance_analytics.py", "relance_aging.py", "relance_dso.py", "relance_effectiveness.py",
                      "relance_funnel.py", "relance_recovery.py", "relance_dashboard.py"):
             source = (folder / name).read_text().upper()

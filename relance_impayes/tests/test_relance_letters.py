@@ -199,7 +199,7 @@ class TestRelanceLetters(RelanceCommon):
         from odoo.addons.account.models.res_partner_bank import ResPartnerBank
         inv, comm = self._notice_comm()
         with patch.object(ResPartnerBank, "build_qr_code_base64", side_effect=ModuleNotFoundError("_rl_renderPM")), \
-                mute_logger("odoo.addons.relance_impayes.models.relance_report"):
+                mute_logger("odoo.addons.relance_impayes.report.relance_report"):
             html = self._html("relance_impayes.action_report_mise_en_demeure", comm)
         self.assertIn(inv.name, html)
         self.assertNotIn("QR code", html)

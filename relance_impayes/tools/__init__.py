@@ -1,1 +1,1 @@
-"""Plain-Python arithmetic of the module: no ORM, no database, unit-tested from the root test suite."""
+"""Plain-Python arithmetic of relance_impayes (no ORM import): unit-tested without a database."""

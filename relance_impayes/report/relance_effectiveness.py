@@ -4,7 +4,7 @@ from odoo import fields, models
 from odoo.tools import SQL
 
 from .relance_analytics import ANALYTICS_DEPENDS, CHANNELS
-from .relance_interaction import CALL_OUTCOMES
+from ..models.relance_interaction import CALL_OUTCOMES
 
 
 class RelanceEffectiveness(models.Model):

@@ -64,18 +64,18 @@ STRICT_DELAYS = {5: 2, 12: 7, 20: 14, 30: 21, 45: 30, 60: 45}
 FRIENDLY_DELAY = 5
 
 
-class RelancePolicy(models.Model):
-    _inherit = "relance.policy"
+class RelanceDemo(models.AbstractModel):
+    _inherit = "relance.demo"
 
     # ------------------------------------------------------------------
     # Demo entry point
     # ------------------------------------------------------------------
     @api.model
-    def _relance_demo_history(self):
+    def _load_history(self):
         """Demo data: 24 more customers with a year of invoices, reminders and payments, half of them
         on a stricter policy with its own friendly email; plus disputes of various ages and
         promises due today and broken, for the dashboards."""
-        company = self._relance_demo_target_company()
+        company = self._target_company()
         self = self.with_company(company)  # noqa: PLW0642 - every step below works in the demo company
         Partner = self.env["res.partner"].with_company(company)
         if not company.relance_policy_id or not self.env["account.journal"].search_count(
@@ -86,7 +86,7 @@ class RelancePolicy(models.Model):
             _logger.info("Reminder history demo already present: skipped.")
             return True
         today = fields.Date.context_today(self)
-        strict = self._relance_demo_strict_policy(company)
+        strict = self._strict_policy(company)
         admin = self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
         demo_user = self.env.ref("base.user_demo", raise_if_not_found=False)
         collectors = [admin] + ([demo_user] if demo_user else [])
@@ -102,14 +102,14 @@ class RelancePolicy(models.Model):
             partner.write({"relance_policy_id": policy.id if policy != company.relance_policy_id else False,
                            "relance_collector_id": collectors[index % len(collectors)].id})
             customers.append((partner, policy, profile))
-        stats = self._relance_grow_history(company, customers, today, months=12, seed=2026,
-                                           invoices_per_month=(1, 2), amount_range=(400, 6000))
-        self._relance_demo_history_negotiations(company, partners, today)
+        stats = self._grow_history(company, customers, today, months=12, seed=2026,
+                                   invoices_per_month=(1, 2), amount_range=(400, 6000))
+        self._history_negotiations(company, partners, today)
         _logger.info("Reminder history demo: %s", stats)
         return True
 
     @api.model
-    def _relance_demo_strict_policy(self, company):
+    def _strict_policy(self, company):
         """A copy of the standard policy with shorter delays and its own friendly email."""
         standard = company.relance_policy_id
         strict = standard.with_context(active_test=False).copy({"name": "Politique stricte", "sequence": 20})
@@ -122,7 +122,7 @@ class RelancePolicy(models.Model):
         return strict
 
     @api.model
-    def _relance_demo_history_negotiations(self, company, partners, today):
+    def _history_negotiations(self, company, partners, today):
         """Open disputes 10, 45 and 80 days old, a promise due today and one broken last week."""
         Move = self.env["account.move"]
         open_moves = Move.search(Move._relance_open_domain() & fields.Domain("company_id", "=", company.id)
@@ -132,35 +132,32 @@ class RelancePolicy(models.Model):
         for move in open_moves:
             by_partner[move.commercial_partner_id] |= move
         candidates = [moves for moves in by_partner.values() if moves]
-        reason = self.env.ref("relance_impayes.dispute_reason_invoice_not_received", raise_if_not_found=False) \
-            or self.env["relance.dispute.reason"].search([], limit=1)
-        if "relance.dispute" in self.env and reason:
-            for age, moves in zip((10, 45, 80), candidates[:3]):
-                dispute = self.env["relance.dispute"].create({
-                    "company_id": company.id, "partner_id": moves.commercial_partner_id.id,
-                    "move_ids": [fields.Command.set(moves[:1].ids)], "reason_id": reason.id,
-                    "description": "Contestation de la prestation facturée",
-                    "user_id": moves.commercial_partner_id._relance_collector().id,
-                })
-                dispute.date_open = today - timedelta(days=age)
-        if "relance.promise" in self.env:
-            for kind, moves in zip(("due", "broken"), candidates[3:5]):
-                promise = self.env["relance.promise"].create({
-                    "company_id": company.id, "partner_id": moves.commercial_partner_id.id,
-                    "move_ids": [fields.Command.set(moves[:1].ids)], "amount": moves[:1].amount_residual,
-                    "date": today, "note": "Promesse obtenue par téléphone",
-                    "user_id": moves.commercial_partner_id._relance_collector().id,
-                })
-                if kind == "broken":
-                    promise.write({"date": today - timedelta(days=10), "state": "broken",
-                                   "date_closed": today - timedelta(days=6)})
+        reason = self.env.ref("relance_impayes.dispute_reason_invoice_not_received")
+        for age, moves in zip((10, 45, 80), candidates[:3]):
+            dispute = self.env["relance.dispute"].create({
+                "company_id": company.id, "partner_id": moves.commercial_partner_id.id,
+                "move_ids": [fields.Command.set(moves[:1].ids)], "reason_id": reason.id,
+                "description": "Contestation de la prestation facturée",
+                "user_id": moves.commercial_partner_id._relance_collector().id,
+            })
+            dispute.date_open = today - timedelta(days=age)
+        for kind, moves in zip(("due", "broken"), candidates[3:5]):
+            promise = self.env["relance.promise"].create({
+                "company_id": company.id, "partner_id": moves.commercial_partner_id.id,
+                "move_ids": [fields.Command.set(moves[:1].ids)], "amount": moves[:1].amount_residual,
+                "date": today, "note": "Promesse obtenue par téléphone",
+                "user_id": moves.commercial_partner_id._relance_collector().id,
+            })
+            if kind == "broken":
+                promise.write({"date": today - timedelta(days=10), "state": "broken",
+                               "date_closed": today - timedelta(days=6)})
 
     # ------------------------------------------------------------------
     # The generator
     # ------------------------------------------------------------------
     @api.model
-    def _relance_grow_history(self, company, customers, today, months=12, seed=0, invoices_per_month=(1, 2),
-                              amount_range=(400, 6000), tax=True, batch_size=500, commit=None, open_moves=None):
+    def _grow_history(self, company, customers, today, months=12, seed=0, invoices_per_month=(1, 2),
+                      amount_range=(400, 6000), tax=True, batch_size=500, commit=None, open_moves=None):
         """Invoice ``customers`` (``[(partner, policy, profile)]``) every month for ``months``
         months before ``today`` and play each invoice's reminders and settlements.
 
@@ -192,12 +189,12 @@ class RelancePolicy(models.Model):
                         "partner": partner, "policy": policy, "invoice_date": invoice_date,
                         "due": invoice_date + timedelta(days=30),
                         "amount": round(rng.uniform(*amount_range), -1),
-                        "behaviour": self._relance_pick(rng, PROFILES[profile]),
+                        "behaviour": self._pick(rng, PROFILES[profile]),
                         "split": rng.random() < 0.15,
                     })
         plans.sort(key=lambda plan: (plan["invoice_date"], plan["partner"].id))
         # 2. Invoices, posted in date order
-        for chunk in self._relance_chunks(plans, batch_size):
+        for chunk in self._chunks(plans, batch_size):
             moves = Move.with_context(**quiet).create([{
                 "move_type": "out_invoice", "partner_id": plan["partner"].id, "journal_id": journal.id,
                 "invoice_date": plan["invoice_date"], "invoice_date_due": plan["due"],
@@ -215,7 +212,7 @@ class RelancePolicy(models.Model):
                 commit()
         # 3. Events of each invoice
         for plan in plans:
-            self._relance_play(rng, plan, ladders[plan["policy"]], today)
+            self._play(rng, plan, ladders[plan["policy"]], today)
         policies = {partner: policy for partner, policy, _profile in customers}
         for move in (open_moves or self.env["account.move"]).filtered("relance_level_id"):
             partner = move.commercial_partner_id
@@ -229,14 +226,14 @@ class RelancePolicy(models.Model):
                               and move.invoice_date_due + timedelta(days=level.delay) < today],
             })
         # 4. Settlements, then reminders written as the engine writes them
-        counts = self._relance_write_settlements(company, plans, today, batch_size, commit, quiet)
-        counts.update(self._relance_write_reminders(company, plans, today, batch_size, commit, quiet))
+        counts = self._write_settlements(company, plans, today, batch_size, commit, quiet)
+        counts.update(self._write_reminders(company, plans, today, batch_size, commit, quiet))
         counts["invoices"] = sum(1 for plan in plans if not plan.get("keep_level"))
         counts["open"] = sum(1 for plan in plans if plan["open"] and not plan.get("keep_level"))
         return counts
 
     @staticmethod
-    def _relance_pick(rng, choices):
+    def _pick(rng, choices):
         roll, cumulated = rng.random(), 0.0
         for weight, trigger, reaction in choices:
             cumulated += weight
@@ -245,12 +242,12 @@ class RelancePolicy(models.Model):
         return choices[-1][1:]
 
     @staticmethod
-    def _relance_chunks(items, size):
+    def _chunks(items, size):
         for start in range(0, len(items), size):
             yield items[start:start + size]
 
     @api.model
-    def _relance_play(self, rng, plan, ladder, today):
+    def _play(self, rng, plan, ladder, today):
         """Fill ``plan`` with ``reminders`` [(date, level)], ``settlements`` [(date, kind, amount)],
         ``dispute`` (opened, resolved) and ``open`` (still due today)."""
         (trigger, reaction), due, total = plan["behaviour"], plan["due"], plan["total"]
@@ -291,13 +288,13 @@ class RelancePolicy(models.Model):
         plan["open"] = company_round(total - settled) > 0 and not (plan["dispute"] and plan["dispute"][1])
 
     @api.model
-    def _relance_write_settlements(self, company, plans, today, batch_size, commit, quiet):
+    def _write_settlements(self, company, plans, today, batch_size, commit, quiet):
         """Payments (batched, reconciled with their invoice), credit notes and write-offs."""
         payments = [(plan, day, amount) for plan in plans for day, kind, amount in plan["settlements"] if kind == "paid"]
         bank = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
         Payment = self.env["account.payment"].with_company(company).with_context(**quiet)
         AML = self.env["account.move.line"]
-        for chunk in self._relance_chunks(payments, batch_size):
+        for chunk in self._chunks(payments, batch_size):
             records = Payment.create([{
                 "payment_type": "inbound", "partner_type": "customer", "partner_id": plan["partner"].id,
                 "amount": amount, "date": day, "journal_id": bank.id,
@@ -349,7 +346,7 @@ class RelancePolicy(models.Model):
         return {"payments": len(payments), "credit_notes": len(credits), "write_offs": len(write_offs)}
 
     @api.model
-    def _relance_write_reminders(self, company, plans, today, batch_size, commit, quiet):
+    def _write_reminders(self, company, plans, today, batch_size, commit, quiet):
         """One communication per customer and day listing its invoices then overdue (those whose
         level it raises climb), with its interactions; a call logged after each phone level;
         disputes; the level reached by the invoices still open."""
@@ -403,7 +400,7 @@ class RelancePolicy(models.Model):
                     day, level = plan["reminders"][-1]
                     open_levels[(level.id, day)].append(plan["move"].id)
         Comm = self.env["relance.communication"].with_company(company).with_context(**quiet).sudo()
-        for chunk in self._relance_chunks(comm_vals, batch_size):
+        for chunk in self._chunks(comm_vals, batch_size):
             comms = Comm.create([vals for vals, _level, _moves in chunk])
             for comm, (vals, level, move_ids) in zip(comms, chunk):
                 common = {
@@ -433,7 +430,7 @@ class RelancePolicy(models.Model):
             if commit:
                 commit()
         Interaction = self.env["relance.interaction"].with_context(**quiet).sudo()
-        for chunk in self._relance_chunks(interactions + calls, batch_size):
+        for chunk in self._chunks(interactions + calls, batch_size):
             Interaction.create(chunk)
             if commit:
                 commit()
@@ -441,20 +438,19 @@ class RelancePolicy(models.Model):
         for (level_id, day), move_ids in open_levels.items():
             Move.browse(move_ids).write({"relance_level_id": level_id, "relance_date": day})
         disputes = [plan for plan in plans if plan["dispute"]]
-        reason = self.env.ref("relance_impayes.dispute_reason_invoice_not_received", raise_if_not_found=False)
-        if "relance.dispute" in self.env and reason:
-            for plan in disputes:
-                opened, resolved = plan["dispute"]
-                dispute = self.env["relance.dispute"].with_context(**quiet).create({
-                    "company_id": company.id, "partner_id": plan["partner"].id,
-                    "move_ids": [fields.Command.set(plan["move"].ids)], "reason_id": reason.id,
-                    "description": "Prestation contestée par le client",
-                    "user_id": plan["partner"].with_company(company)._relance_collector().id,
-                })
-                values = {"date_open": opened}
-                if resolved:
-                    values.update(state="resolved", resolution="customer", date_resolved=resolved)
-                dispute.sudo().write(values)
+        reason = self.env.ref("relance_impayes.dispute_reason_invoice_not_received")
+        for plan in disputes:
+            opened, resolved = plan["dispute"]
+            dispute = self.env["relance.dispute"].with_context(**quiet).create({
+                "company_id": company.id, "partner_id": plan["partner"].id,
+                "move_ids": [fields.Command.set(plan["move"].ids)], "reason_id": reason.id,
+                "description": "Prestation contestée par le client",
+                "user_id": plan["partner"].with_company(company)._relance_collector().id,
+            })
+            values = {"date_open": opened}
+            if resolved:
+                values.update(state="resolved", resolution="customer", date_resolved=resolved)
+            dispute.sudo().write(values)
         if commit:
             commit()
         return {"reminders": len(comm_vals), "interactions": len(interactions), "calls": len(calls),

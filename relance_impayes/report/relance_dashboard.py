@@ -1,30 +1,9 @@
 from datetime import timedelta
+from functools import partial
 
 from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL, format_amount
-
-# (code, dashboard, sequence, model needed): the tiles of the collector's and the manager's
-# dashboards; a tile whose model is not installed is not shown.
-TILES = [
-    ("todo", "collector", 10),
-    ("calls", "collector", 20),
-    ("validate", "collector", 30),
-    ("promises_due", "collector", 40),
-    ("promises_broken", "collector", 50),
-    ("disputes_recent", "collector", 60),
-    ("disputes_middle", "collector", 70),
-    ("disputes_old", "collector", 80),
-    ("recovered", "collector", 90),
-    ("overdue", "collector", 100),
-    ("overdue", "manager", 10),
-    ("dso", "manager", 20),
-    ("recovered", "manager", 30),
-    ("validate", "manager", 40),
-    ("promises_broken", "manager", 50),
-    ("disputes_open", "manager", 60),
-]
-DISPUTE_AGES = {"disputes_recent": (0, 30), "disputes_middle": (31, 60), "disputes_old": (61, None)}
 
 
 class RelanceDashboard(models.Model):
@@ -56,9 +35,65 @@ class RelanceDashboard(models.Model):
     def _table_query(self):
         rows = [
             SQL("(%s, %s, %s, %s)", index, code, dashboard, sequence)
-            for index, (code, dashboard, sequence) in enumerate(TILES, 1)
+            for index, (code, dashboard, sequence) in enumerate(self._tile_places(), 1)
         ]
         return SQL("SELECT * FROM (VALUES %s) AS tiles(id, code, dashboard, sequence)", SQL(", ").join(rows))
+
+    # ------------------------------------------------------------------
+    # The tile table
+    # ------------------------------------------------------------------
+    @api.model
+    def _tiles(self):
+        """The tiles, ``{code: {"label", "figure", "open", "dashboards"}}``; a module adds, moves or
+        drops a tile by overriding this method and editing the dict that ``super()`` returns.
+
+        ``figure(date, mine)`` returns the tile's figures: ``count``, ``amount``, ``display``
+        (the text shown, instead of the amount or the count), ``tone``, ``subtitle``;
+        ``open(date, mine, name)`` returns the action a click opens; ``dashboards`` maps
+        ``collector`` and/or ``manager`` to the tile's sequence there. ``mine`` is true on the
+        collector's dashboard (what concerns the current user), false on the manager's.
+        """
+        _ = self.env._
+        disputes, open_disputes = self._relance_tile_disputes, self._relance_open_disputes
+        return {
+            "todo": {"label": _("To remind today"), "figure": self._relance_tile_todo,
+                     "open": self._relance_open_todo, "dashboards": {"collector": 10}},
+            "calls": {"label": _("Calls due"), "figure": self._relance_tile_calls,
+                      "open": self._relance_open_calls, "dashboards": {"collector": 20}},
+            "validate": {"label": _("To validate"), "figure": self._relance_tile_validate,
+                         "open": self._relance_open_validate, "dashboards": {"collector": 30, "manager": 40}},
+            "promises_due": {"label": _("Promises due today"), "figure": self._relance_tile_promises_due,
+                             "open": self._relance_open_promises_due, "dashboards": {"collector": 40}},
+            "promises_broken": {"label": _("Broken promises (30 days)"),
+                                "figure": self._relance_tile_promises_broken,
+                                "open": self._relance_open_promises_broken,
+                                "dashboards": {"collector": 50, "manager": 50}},
+            "disputes_recent": {"label": _("Disputes under 30 days"),
+                                "figure": partial(disputes, youngest=0, oldest=30),
+                                "open": partial(open_disputes, youngest=0, oldest=30),
+                                "dashboards": {"collector": 60}},
+            "disputes_middle": {"label": _("Disputes 31-60 days"),
+                                "figure": partial(disputes, youngest=31, oldest=60),
+                                "open": partial(open_disputes, youngest=31, oldest=60),
+                                "dashboards": {"collector": 70}},
+            "disputes_old": {"label": _("Disputes over 60 days"),
+                             "figure": partial(disputes, youngest=61, tone="danger"),
+                             "open": partial(open_disputes, youngest=61), "dashboards": {"collector": 80}},
+            "disputes_open": {"label": _("Open disputes"), "figure": disputes, "open": open_disputes,
+                              "dashboards": {"manager": 60}},
+            "recovered": {"label": _("Recovered this month"), "figure": self._relance_tile_recovered,
+                          "open": self._relance_open_recovered, "dashboards": {"collector": 90, "manager": 30}},
+            "overdue": {"label": _("Overdue"), "figure": self._relance_tile_overdue,
+                        "open": self._relance_open_overdue, "dashboards": {"collector": 100, "manager": 10}},
+            "dso": {"label": _("DSO this month"), "figure": self._relance_tile_dso,
+                    "open": self._relance_open_dso, "dashboards": {"manager": 20}},
+        }
+
+    @api.model
+    def _tile_places(self):
+        """``[(code, dashboard, sequence)]`` of the tiles, in the order of :meth:`_tiles`."""
+        return [(code, dashboard, sequence) for code, tile in self._tiles().items()
+                for dashboard, sequence in tile["dashboards"].items()]
 
     # ------------------------------------------------------------------
     # Figures
@@ -67,15 +102,15 @@ class RelanceDashboard(models.Model):
     def _compute_figures(self):
         date = self._relance_as_of()
         currency = self.env.company.currency_id
-        labels = self._relance_tile_labels()
+        tiles = self._tiles()
         cache = {}
         for tile in self:
             mine = tile.dashboard == "collector"
             key = (tile.code, mine)
             if key not in cache:
-                cache[key] = getattr(self, f"_relance_tile_{tile.code}")(date, mine)
+                cache[key] = tiles[tile.code]["figure"](date, mine)
             figure = cache[key]
-            tile.name = labels[tile.code]
+            tile.name = tiles[tile.code]["label"]
             tile.count = figure.get("count", 0)
             tile.amount = figure.get("amount", 0.0)
             tile.tone = figure.get("tone", "info")
@@ -86,24 +121,6 @@ class RelanceDashboard(models.Model):
             else:
                 tile.value_display = str(figure.get("count", 0))
             tile.subtitle = figure.get("subtitle", "")
-
-    @api.model
-    def _relance_tile_labels(self):
-        _ = self.env._
-        return {
-            "todo": _("To remind today"),
-            "calls": _("Calls due"),
-            "validate": _("To validate"),
-            "promises_due": _("Promises due today"),
-            "promises_broken": _("Broken promises (30 days)"),
-            "disputes_recent": _("Disputes under 30 days"),
-            "disputes_middle": _("Disputes 31-60 days"),
-            "disputes_old": _("Disputes over 60 days"),
-            "disputes_open": _("Open disputes"),
-            "recovered": _("Recovered this month"),
-            "overdue": _("Overdue"),
-            "dso": _("DSO this month"),
-        }
 
     @api.model
     def _relance_count_text(self, count, singular, plural):
@@ -132,8 +149,8 @@ class RelanceDashboard(models.Model):
 
     @api.model
     def _relance_tile_calls(self, date, mine):
-        activity_type = self.env.ref("relance_impayes.mail_activity_type_relance_call", raise_if_not_found=False)
-        domain = Domain("activity_type_id", "=", activity_type.id if activity_type else 0) & Domain(
+        activity_type = self.env.ref("relance_impayes.mail_activity_type_relance_call")
+        domain = Domain("activity_type_id", "=", activity_type.id) & Domain(
             "date_deadline", "<=", date) & Domain("res_model", "=", "res.partner")
         if mine:
             domain &= Domain("user_id", "=", self.env.uid)
@@ -187,42 +204,26 @@ class RelanceDashboard(models.Model):
         }
 
     @api.model
-    def _relance_dispute_domain(self, date, mine, code):
+    def _relance_dispute_domain(self, date, mine, youngest=None, oldest=None):
+        """Open disputes of the company (of the current user when ``mine``) opened ``youngest``
+        to ``oldest`` days before ``date`` (no bound: any age)."""
         domain = Domain("company_id", "=", self.env.company.id) & Domain("state", "=", "open")
         if mine:
             domain &= Domain("user_id", "=", self.env.uid)
-        if code in DISPUTE_AGES:
-            youngest, oldest = DISPUTE_AGES[code]
+        if youngest is not None:
             domain &= Domain("date_open", "<=", date - timedelta(days=youngest))
-            if oldest is not None:
-                domain &= Domain("date_open", ">=", date - timedelta(days=oldest))
+        if oldest is not None:
+            domain &= Domain("date_open", ">=", date - timedelta(days=oldest))
         return domain
 
     @api.model
-    def _relance_tile_disputes(self, date, mine, code):
-        domain = self._relance_dispute_domain(date, mine, code)
+    def _relance_tile_disputes(self, date, mine, youngest=None, oldest=None, tone="warning"):
+        domain = self._relance_dispute_domain(date, mine, youngest, oldest)
         [(count, amount)] = self.env["relance.dispute"]._read_group(domain, aggregates=["__count", "amount:sum"])
-        tone = "info" if not count else ("danger" if code == "disputes_old" else "warning")
         return {
-            "count": count, "amount": amount or 0.0, "tone": tone,
+            "count": count, "amount": amount or 0.0, "tone": tone if count else "info",
             "subtitle": self._relance_count_text(count, self.env._("%(count)s dispute"), self.env._("%(count)s disputes")),
         }
-
-    @api.model
-    def _relance_tile_disputes_recent(self, date, mine):
-        return self._relance_tile_disputes(date, mine, "disputes_recent")
-
-    @api.model
-    def _relance_tile_disputes_middle(self, date, mine):
-        return self._relance_tile_disputes(date, mine, "disputes_middle")
-
-    @api.model
-    def _relance_tile_disputes_old(self, date, mine):
-        return self._relance_tile_disputes(date, mine, "disputes_old")
-
-    @api.model
-    def _relance_tile_disputes_open(self, date, mine):
-        return self._relance_tile_disputes(date, mine, "disputes_open")
 
     @api.model
     def _relance_recovered_domain(self, date, mine):
@@ -271,14 +272,9 @@ class RelanceDashboard(models.Model):
     # Clicks
     # ------------------------------------------------------------------
     @api.model
-    def _relance_window(self, xmlid, model, name, domain=None, context=None):
-        """The window action ``xmlid`` (or a plain one on ``model``) narrowed to ``domain``."""
-        action = self.env.ref(xmlid, raise_if_not_found=False)
-        if action:
-            action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
-        else:
-            action = {"type": "ir.actions.act_window", "res_model": model,
-                      "views": [(False, "list"), (False, "form")]}
+    def _relance_window(self, xmlid, name, domain=None, context=None):
+        """The window action ``xmlid`` narrowed to ``domain``."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(xmlid)
         action["display_name"] = name
         if domain is not None:
             action["domain"] = list(domain)
@@ -287,43 +283,55 @@ class RelanceDashboard(models.Model):
 
     def action_open(self):
         self.ensure_one()
-        date = self._relance_as_of()
-        mine = self.dashboard == "collector"
-        name = self.name
-        uid, company = self.env.uid, self.env.company.id
-        date_ctx = {"relance_date": fields.Date.to_string(date)}
-        if self.code == "todo":
-            action = self.env["res.partner"].action_relance_todo()
-            if mine:
-                action["domain"] = Domain(action["domain"]) & Domain("id", "in", self._relance_my_partner_ids(date))
-                action["domain"] = list(action["domain"])
-            return action
-        if self.code == "calls":
-            domain = [("date_deadline", "<=", date)] + ([("user_id", "=", uid)] if mine else [])
-            return self._relance_window("relance_impayes.mail_activity_action_relance_call", "mail.activity", name,
-                                        domain)
-        if self.code == "validate":
-            domain = [("state", "=", "to_validate"), ("company_id", "=", company)]
-            domain += [("user_id", "=", uid)] if mine else []
-            return self._relance_window("relance_impayes.relance_communication_action_to_validate",
-                                        "relance.communication", name, domain)
-        if self.code == "promises_due":
-            domain = self._relance_promise_domain(mine) & Domain("state", "=", "open") & Domain("date", "=", date)
-            return self._relance_window("relance_impayes.relance_promise_action", "relance.promise", name, domain)
-        if self.code == "promises_broken":
-            return self._relance_window("relance_impayes.relance_promise_action", "relance.promise", name,
-                                        self._relance_broken_promise_domain(date, mine))
-        if self.code.startswith("disputes_"):
-            return self._relance_window("relance_impayes.relance_dispute_action", "relance.dispute", name,
-                                        self._relance_dispute_domain(date, mine, self.code))
-        if self.code == "recovered":
-            return self._relance_window("relance_impayes.relance_recovery_action", "relance.recovery", name,
-                                        self._relance_recovered_domain(date, mine), date_ctx)
-        if self.code == "overdue":
-            domain = [("company_id", "=", company)] + ([("collector_id", "=", uid)] if mine else [])
-            return self._relance_window("relance_impayes.relance_aging_action", "relance.aging", name, domain,
-                                        date_ctx)
-        if self.code == "dso":
-            return self._relance_window("relance_impayes.relance_dso_action", "relance.dso", name,
-                                        [("company_id", "=", company)], dict(date_ctx, search_default_company=1))
-        return False
+        return self._tiles()[self.code]["open"](self._relance_as_of(), self.dashboard == "collector", self.name)
+
+    @api.model
+    def _relance_open_todo(self, date, mine, name):
+        action = self.env["res.partner"].action_relance_todo()
+        if mine:
+            action["domain"] = list(Domain(action["domain"]) & Domain("id", "in", self._relance_my_partner_ids(date)))
+        return action
+
+    @api.model
+    def _relance_open_calls(self, date, mine, name):
+        domain = [("date_deadline", "<=", date)] + ([("user_id", "=", self.env.uid)] if mine else [])
+        return self._relance_window("relance_impayes.mail_activity_action_relance_call", name, domain)
+
+    @api.model
+    def _relance_open_validate(self, date, mine, name):
+        domain = [("state", "=", "to_validate"), ("company_id", "=", self.env.company.id)]
+        domain += [("user_id", "=", self.env.uid)] if mine else []
+        return self._relance_window("relance_impayes.relance_communication_action_to_validate", name, domain)
+
+    @api.model
+    def _relance_open_promises_due(self, date, mine, name):
+        domain = self._relance_promise_domain(mine) & Domain("state", "=", "open") & Domain("date", "=", date)
+        return self._relance_window("relance_impayes.relance_promise_action", name, domain)
+
+    @api.model
+    def _relance_open_promises_broken(self, date, mine, name):
+        return self._relance_window("relance_impayes.relance_promise_action", name,
+                                    self._relance_broken_promise_domain(date, mine))
+
+    @api.model
+    def _relance_open_disputes(self, date, mine, name, youngest=None, oldest=None):
+        return self._relance_window("relance_impayes.relance_dispute_action", name,
+                                    self._relance_dispute_domain(date, mine, youngest, oldest))
+
+    @api.model
+    def _relance_open_recovered(self, date, mine, name):
+        return self._relance_window("relance_impayes.relance_recovery_action", name,
+                                    self._relance_recovered_domain(date, mine),
+                                    {"relance_date": fields.Date.to_string(date)})
+
+    @api.model
+    def _relance_open_overdue(self, date, mine, name):
+        domain = [("company_id", "=", self.env.company.id)] + ([("collector_id", "=", self.env.uid)] if mine else [])
+        return self._relance_window("relance_impayes.relance_aging_action", name, domain,
+                                    {"relance_date": fields.Date.to_string(date)})
+
+    @api.model
+    def _relance_open_dso(self, date, mine, name):
+        return self._relance_window("relance_impayes.relance_dso_action", name,
+                                    [("company_id", "=", self.env.company.id)],
+                                    {"relance_date": fields.Date.to_string(date), "search_default_company": 1})

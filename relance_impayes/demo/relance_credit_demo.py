@@ -8,12 +8,12 @@ from odoo import api, fields, models
 from .relance_demo import DEMO_REF
 
 
-class RelanceRisk(models.AbstractModel):
-    _inherit = "relance.risk"
+class RelanceDemo(models.AbstractModel):
+    _inherit = "relance.demo"
 
     @api.model
-    def _relance_demo_credit(self):
-        company = self.env["relance.policy"]._relance_demo_target_company()
+    def _load_credit(self):
+        company = self._target_company()
         self = self.with_company(company)  # noqa: PLW0642 - the demo lives in the French company
         partners = {
             partner.ref.removeprefix(DEMO_REF).lower(): partner
@@ -58,5 +58,5 @@ class RelanceRisk(models.AbstractModel):
         if "blanc" in partners:
             partners["blanc"]._relance_hold(
                 "manual", "Retards répétés : livraisons suspendues jusqu'au règlement du dernier avis")
-        self._daily_credit(company, today)
+        self.env["relance.risk"]._daily_credit(company, today)
         return True

@@ -130,13 +130,18 @@ CUSTOMERS = [
 ]
 
 
-class RelancePolicy(models.Model):
-    _inherit = "relance.policy"
+class RelanceDemo(models.AbstractModel):
+    """The demo generators, apart from the business models (as core ``account/demo``): the demo
+    XML files call them (``demo/relance_demo.xml``, ``demo/relance_credit_demo.xml``), the
+    benchmark grows its history with :meth:`_grow_history`."""
+
+    _name = "relance.demo"
+    _description = "Reminder demo data"
 
     @api.model
-    def _relance_demo_populate(self):
+    def _load_reminders(self):
         """Demo data: customers of different profiles with invoices overdue by various delays."""
-        company = self._relance_demo_target_company()
+        company = self._target_company()
         self = self.with_company(company)  # noqa: PLW0642 - every step below works in the French company
         Partner = self.env["res.partner"].with_company(company)
         journal = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")],
@@ -151,7 +156,7 @@ class RelancePolicy(models.Model):
             return True
         today = fields.Date.context_today(self)
         collector = self.env.ref("base.user_admin", raise_if_not_found=False) or self.env.user
-        self._relance_demo_company(company, collector)
+        self._setup_company(company, collector)
         tax = company.account_sale_tax_id
         # the company's own copy of each standard level (same place in the ladder)
         ladder = company.relance_policy_id.with_context(active_test=False).level_ids
@@ -180,14 +185,14 @@ class RelancePolicy(models.Model):
             partners[slug] = partner
             for days_late, amount, level_key, payment in invoices:
                 due = today - timedelta(days=days_late)
-                invoice_vals.append(self._relance_demo_move_vals(
+                invoice_vals.append(self._move_vals(
                     "out_invoice", partner, journal, tax, due - timedelta(days=30), due, amount,
                     LINE_LABELS[len(invoice_vals) % len(LINE_LABELS)],
                 ))
                 plans.append((slug, due, level_key, payment))
             if opts.get("refund"):
                 refund_date = today - timedelta(days=10)
-                invoice_vals.append(self._relance_demo_move_vals(
+                invoice_vals.append(self._move_vals(
                     "out_refund", partner, journal, tax, refund_date, refund_date, opts["refund"],
                     "Avoir : remise commerciale sur chantier",
                 ))
@@ -299,7 +304,7 @@ class RelancePolicy(models.Model):
                 })
         Interaction.create(interaction_vals)
 
-        self._relance_demo_negotiations(company, partners, today)
+        self._reminder_negotiations(company, partners, today)
 
         # Today's run, without the cron's commits: sends, queues for validation, records failures
         decisions = self.env["account.move"]._relance_decide(company, today)
@@ -311,7 +316,7 @@ class RelancePolicy(models.Model):
         return True
 
     @api.model
-    def _relance_demo_negotiations(self, company, partners, today):
+    def _reminder_negotiations(self, company, partners, today):
         """A promise (Roux, after the call), a confirmed payment plan (Chevalier, for the balance)
         and a dispute (Nicolas, never received the invoice)."""
         Move = self.env["account.move"]
@@ -344,7 +349,7 @@ class RelancePolicy(models.Model):
         })
 
     @api.model
-    def _relance_demo_move_vals(self, move_type, partner, journal, tax, invoice_date, due, amount, label):
+    def _move_vals(self, move_type, partner, journal, tax, invoice_date, due, amount, label):
         return {
             "move_type": move_type, "partner_id": partner.id, "journal_id": journal.id,
             "invoice_date": invoice_date, "invoice_date_due": due, "invoice_payment_term_id": False,
@@ -355,7 +360,7 @@ class RelancePolicy(models.Model):
         }
 
     @api.model
-    def _relance_demo_target_company(self):
+    def _target_company(self):
         """The French demo company (euros, French chart) when the database has one, made the
         administrator's default company with its own copy of the standard policy; else the
         current company."""
@@ -369,14 +374,14 @@ class RelancePolicy(models.Model):
             policy = template.with_context(active_test=False).copy({"company_id": company.id})
             company.relance_policy_id = policy
             if self.env["res.lang"]._lang_get("fr_FR"):
-                self._relance_demo_translate_copy(template, policy)
+                self._translate_copy(template, policy)
         admin = self.env.ref("base.user_admin", raise_if_not_found=False)
         if admin:
             admin.write({"company_ids": [fields.Command.link(company.id)], "company_id": company.id})
         return company
 
     @api.model
-    def _relance_demo_translate_copy(self, template, policy):
+    def _translate_copy(self, template, policy):
         """Module translations load after the demo data, so the French company's copy of the
         standard policy gets its French names and letter texts from the module's fr.po here."""
         po_path = file_path("relance_impayes/i18n/fr.po")
@@ -398,7 +403,8 @@ class RelancePolicy(models.Model):
         if name:
             policy.with_context(lang="fr_FR").name = name
 
-    def _relance_demo_company(self, company, collector):
+    @api.model
+    def _setup_company(self, company, collector):
         """A French identity for the demo company: address, email, SIRET, IBAN, collector."""
         france = self.env.ref("base.fr")
         vals = {}
