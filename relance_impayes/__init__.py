@@ -1,2 +1,8 @@
 from . import models
 from . import wizard
+from . import report
+
+
+def _relance_post_init(env):
+    """Seal any history already there (same step as the upgrade's migration)."""
+    env["relance.interaction"]._integrity_seal_missing()

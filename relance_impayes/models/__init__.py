@@ -32,3 +32,5 @@ from . import relance_funnel
 from . import relance_recovery
 from . import relance_dashboard
 from . import relance_demo_history
+from . import ir_attachment
+from . import relance_communication_evidence
