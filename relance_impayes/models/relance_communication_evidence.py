@@ -6,6 +6,8 @@ from odoo.exceptions import AccessError
 # Reminders being validated by the validation buttons of this request: no client can set it
 # (unlike a context key), and it ends with the button's call.
 _VALIDATING = ContextVar("relance_validating", default=frozenset())
+# set while a reminder is created with its lines: lines born with their reminder are not edits
+_CREATING = ContextVar("relance_creating", default=False)
 
 LOCKED_STATES = ("sending", "sent")
 
@@ -21,7 +23,11 @@ class RelanceCommunication(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self.browse()._check_validation_write(vals)
-        return super().create(vals_list)
+        token = _CREATING.set(True)
+        try:
+            return super().create(vals_list)
+        finally:
+            _CREATING.reset(token)
 
     def write(self, vals):
         self._check_validation_write(vals)
@@ -59,8 +65,9 @@ class RelanceCommunicationLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        comm_ids = {vals.get("communication_id") for vals in vals_list if vals.get("communication_id")}
-        self._check_lines_editable(self.env["relance.communication"].browse(comm_ids))
+        if not _CREATING.get():
+            comm_ids = {vals.get("communication_id") for vals in vals_list if vals.get("communication_id")}
+            self._check_lines_editable(self.env["relance.communication"].browse(comm_ids))
         return super().create(vals_list)
 
     def write(self, vals):

@@ -190,7 +190,7 @@ class TestRelanceEvidence(RelanceCommon):
         self.assertEqual((result["status"], result["count"], result["first"], result["last"]),
                          ("intact", 3, first, last))
         text = self._report_html()
-        self.assertIn("Chain intact: 3 records checked, from # 1", text)
+        self.assertIn("Chain intact: 3 records, from #1 (", text)
 
     def test_sql_alteration_is_named_by_the_report(self):
         self._letter()
@@ -205,8 +205,8 @@ class TestRelanceEvidence(RelanceCommon):
         result = self._check()
         self.assertEqual((result["status"], result["record"], result["count"]), ("broken", altered, 1))
         text = self._report_html()
-        self.assertIn(f"Chain broken at record ID {altered.id} :", text)
-        self.assertIn("Its content or one of its documents changed", text)
+        self.assertIn(f"Chain broken at record ID {altered.id}: Its content or one of its documents", text)
+        self.assertIn("Intact before this record: 1 records, from #1", text)
         self.assertIn("Le client a promis de payer", text, "the record is shown as it is stored now")
 
     def test_altered_or_removed_document_is_detected(self):
