@@ -217,10 +217,14 @@ class RelanceInteraction(models.Model):
         return value
 
     def _integrity_compute_hash(self, previous_hash):
-        """``$version$sha256(previous hash + canonical JSON of the sealed content)``."""
+        """``$version$sha256(previous hash + canonical JSON of the sealed content)``.
+
+        Empty values are left out, so that a field added to the sealed ones later leaves the
+        records sealed before it (where it is empty) intact."""
         self.ensure_one()
         record = self.sudo().with_context(active_test=False)
-        values = {fname: record._integrity_value(fname) for fname in record._get_integrity_hash_fields()}
+        values = {fname: value for fname in record._get_integrity_hash_fields()
+                  if (value := record._integrity_value(fname)) not in (False, None, "", [])}
         content = dumps(values, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
         previous = (previous_hash or "").rsplit("$", 1)[-1]
         digest = sha256((previous + content).encode()).hexdigest()
@@ -247,12 +251,16 @@ class RelanceInteraction(models.Model):
                     "UPDATE relance_interaction SET integrity_hash = integrity_hash WHERE id = %s", head_id))
             else:
                 sequence, previous = 0, ""
+            seals = []
             for record in records.sorted("id"):
                 sequence += 1
                 previous = record._integrity_compute_hash(previous)
+                seals.append(SQL("(%s, %s, %s)", record.id, sequence, previous))
+            for start in range(0, len(seals), INTEGRITY_BATCH_SIZE):
                 self.env.execute_query(SQL(
-                    "UPDATE relance_interaction SET integrity_sequence = %s, integrity_hash = %s WHERE id = %s",
-                    sequence, previous, record.id))
+                    """UPDATE relance_interaction AS ri SET integrity_sequence = seal.sequence, integrity_hash = seal.hash
+                         FROM (VALUES %s) AS seal(id, sequence, hash) WHERE ri.id = seal.id""",
+                    SQL(", ").join(seals[start:start + INTEGRITY_BATCH_SIZE])))
         self.invalidate_recordset(["integrity_sequence", "integrity_hash"])
 
     @api.model

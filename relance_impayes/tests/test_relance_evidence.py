@@ -1,5 +1,6 @@
 import re
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
@@ -230,6 +231,17 @@ class TestRelanceEvidence(RelanceCommon):
         self.env["relance.interaction"]._integrity_seal_missing()
         self.assertEqual([first.integrity_sequence, second.integrity_sequence], [1, 2])
         self.assertEqual(self._check()["count"], 2)
+
+    def test_a_field_sealed_later_keeps_older_records_intact(self):
+        self._letter()
+        Interaction = type(self.env["relance.interaction"])
+        sealed = Interaction._get_integrity_hash_fields
+        with patch.object(Interaction, "_get_integrity_hash_fields",
+                          lambda self: [*sealed(self), "tracking_number"]):
+            self.assertEqual(self._check()["status"], "intact", "empty on the records sealed before it")
+            later = self._letter(self.customer_b)
+            later.tracking_number = "1A00123456789"
+            self.assertEqual(self._check()["record"], later, "filled in after sealing: a change")
 
     def test_integrity_report_is_for_managers_from_the_menu(self):
         menu = self.env.ref("relance_impayes.relance_integrity_menu")
