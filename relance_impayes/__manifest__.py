@@ -2,7 +2,7 @@
     "name": "Relance des impayés",
     "summary": "Recovery of unpaid customer invoices for French companies: "
     "dunning ladder, formal notices, interaction log",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.0.1",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "relance_impayes",
@@ -45,6 +45,8 @@
         "report/relance_aging_reports.xml",
         "report/relance_aging_templates.xml",
         "views/relance_menus.xml",
+        "report/relance_integrity_reports.xml",
+        "report/relance_integrity_templates.xml",
     ],
     "demo": [
         "demo/relance_demo.xml",
@@ -55,6 +57,7 @@
             "relance_impayes/static/tests/tours/**/*",
         ],
     },
+    "post_init_hook": "_relance_post_init",
     "installable": True,
     "application": False,
 }

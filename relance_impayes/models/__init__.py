@@ -35,3 +35,5 @@ from . import relance_recovery
 from . import relance_dashboard
 from . import relance_demo_history
 from . import ir_actions_report
+from . import ir_attachment
+from . import relance_communication_evidence

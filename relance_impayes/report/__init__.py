@@ -6,3 +6,4 @@ from . import relance_effectiveness
 from . import relance_funnel
 from . import relance_recovery
 from . import relance_dashboard
+from . import relance_integrity_report

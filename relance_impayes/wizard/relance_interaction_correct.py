@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.exceptions import AccessError
 
 
 class RelanceInteractionCorrect(models.TransientModel):
@@ -12,9 +13,13 @@ class RelanceInteractionCorrect(models.TransientModel):
     body = fields.Html("Details")
 
     def action_confirm(self):
+        """The only way to record a correction: written by the application, signed by the manager."""
         self.ensure_one()
+        if not self.env.user.has_group("relance_impayes.relance_impayes_group_manager"):
+            raise AccessError(self.env._("Only a Reminders manager can correct the history."))
         original = self.interaction_id
-        self.env["relance.interaction"].create({
+        original.check_access("read")
+        self.env["relance.interaction"].sudo().create({
             "company_id": original.company_id.id,
             "partner_id": original.partner_id.id,
             "move_ids": [fields.Command.set(original.move_ids.ids)],
@@ -24,5 +29,7 @@ class RelanceInteractionCorrect(models.TransientModel):
             "corrected_id": original.id,
             "summary": self.summary,
             "body": self.body,
+            "user_id": self.env.uid,
+            "date": fields.Datetime.now(),
         })
         return {"type": "ir.actions.act_window_close"}

@@ -1,0 +1,90 @@
+from contextvars import ContextVar
+
+from odoo import api, models
+from odoo.exceptions import AccessError
+
+# Reminders being validated by the validation buttons of this request: no client can set it
+# (unlike a context key), and it ends with the button's call.
+_VALIDATING = ContextVar("relance_validating", default=frozenset())
+# set while a reminder is created with its lines: lines born with their reminder are not edits
+_CREATING = ContextVar("relance_creating", default=False)
+
+LOCKED_STATES = ("sending", "sent")
+
+
+class RelanceCommunication(models.Model):
+    """Who validated a reminder is written by the validation itself, never by hand."""
+
+    _inherit = "relance.communication"
+
+    _VALIDATION_FIELDS = frozenset({"validated_by_id", "validated_date"})
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self.browse()._check_validation_write(vals)
+        token = _CREATING.set(True)
+        try:
+            return super().create(vals_list)
+        finally:
+            _CREATING.reset(token)
+
+    def write(self, vals):
+        self._check_validation_write(vals)
+        return super().write(vals)
+
+    def _check_validation_write(self, vals):
+        if self.env.su or not self._VALIDATION_FIELDS & vals.keys():
+            return
+        validating = _VALIDATING.get()
+        if (self and set(self.ids) <= validating
+                and vals.get("validated_by_id", self.env.uid) == self.env.uid):
+            return
+        raise AccessError(self.env._(
+            "A reminder is validated with its Validate or Send button, by the person who validates it; "
+            "the validation cannot be written by hand."))
+
+    def _relance_validating(self, method):
+        token = _VALIDATING.set(_VALIDATING.get() | set(self.ids))
+        try:
+            return method()
+        finally:
+            _VALIDATING.reset(token)
+
+    def action_validate(self):
+        return self._relance_validating(super().action_validate)
+
+    def action_send_now(self):
+        return self._relance_validating(super().action_send_now)
+
+
+class RelanceCommunicationLine(models.Model):
+    """The invoices of a reminder that left are part of the evidence: read-only for people."""
+
+    _inherit = "relance.communication.line"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not _CREATING.get():
+            comm_ids = {vals.get("communication_id") for vals in vals_list if vals.get("communication_id")}
+            self._check_lines_editable(self.env["relance.communication"].browse(comm_ids))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        comms = self.communication_id
+        if vals.get("communication_id"):
+            comms |= comms.browse(vals["communication_id"])
+        self._check_lines_editable(comms)
+        return super().write(vals)
+
+    def unlink(self):
+        self._check_lines_editable(self.communication_id)
+        return super().unlink()
+
+    @api.model
+    def _check_lines_editable(self, communications):
+        if self.env.su:
+            return
+        if communications.sudo().filtered(lambda c: c.state in LOCKED_STATES):
+            raise AccessError(self.env._(
+                "The invoices of a reminder that was sent are part of the evidence: they cannot be changed."))
