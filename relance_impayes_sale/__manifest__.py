@@ -1,7 +1,6 @@
 {
     "name": "Relance des impayés - Ventes",
-    "summary": "Credit hold on sales orders: no confirmation for a customer on hold, the hold shown on the "
-    "quotation",
+    "summary": "Credit hold on sales orders: no confirmation for a customer on hold, the hold shown on the quotation",
     "version": "19.0.1.0.0",
     "category": "Sales/Sales",
     "license": "LGPL-3",

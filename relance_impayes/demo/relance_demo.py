@@ -4,6 +4,7 @@ Everything is relative to today. The history (levels reached, past reminders, ca
 replies) is written as the engine would have written it; then the engine runs once for today
 so that every screen (To do, To validate, Calls, History, All reminders) shows something.
 """
+
 import logging
 from collections import defaultdict
 from datetime import datetime, time, timedelta
@@ -23,16 +24,24 @@ LEVELS = {
     "amiable": ("relance_level_amiable", "Relance amiable envoyée par email", None),
     "phone": ("relance_level_phone", "Relance téléphonique : email envoyé, appel planifié", None),
     "formal": ("relance_level_formal", "Relance ferme envoyée par email", "Courrier de relance ferme envoyé"),
-    "final": ("relance_level_final", "Dernier avis avant mise en demeure envoyé par email",
-              "Courrier de dernier avis avant mise en demeure envoyé"),
+    "final": (
+        "relance_level_final",
+        "Dernier avis avant mise en demeure envoyé par email",
+        "Courrier de dernier avis avant mise en demeure envoyé",
+    ),
     "med": ("relance_level_mise_en_demeure", None, "Mise en demeure envoyée en recommandé avec AR"),
     "lit": ("relance_level_contentieux", None, "Dossier transmis au commissaire de justice"),
 }
 
 LINE_LABELS = [
-    "Fourniture de matériel", "Prestation de maintenance", "Livraison de marchandises",
-    "Intervention technique sur site", "Abonnement mensuel", "Travaux d'aménagement",
-    "Location de matériel", "Conseil et accompagnement",
+    "Fourniture de matériel",
+    "Prestation de maintenance",
+    "Livraison de marchandises",
+    "Intervention technique sur site",
+    "Abonnement mensuel",
+    "Travaux d'aménagement",
+    "Location de matériel",
+    "Conseil et accompagnement",
 ]
 
 # Customers: (slug, name, street, zip, city, phone, options, invoices, extras)
@@ -45,88 +54,352 @@ LINE_LABELS = [
 PAID = (1.0, None)
 CUSTOMERS = [
     # Good payers
-    ("martin", "Boulangerie Martin SARL", "12 rue de la République", "69002", "Lyon", "+33 4 78 42 15 20",
-     {}, [(40, 1850.0, None, PAID), (10, 920.0, None, PAID), (-12, 1340.0, None, None)], []),
-    ("lefevre", "Transports Lefèvre SAS", "45 avenue du Peuple Belge", "59000", "Lille", "+33 3 20 55 67 89",
-     {}, [(70, 8400.0, None, PAID), (35, 7650.0, None, PAID), (-5, 9120.0, None, None)], []),
-    ("pharmacie", "Pharmacie du Centre SELARL", "3 cours de l'Intendance", "33000", "Bordeaux",
-     "+33 5 56 44 21 09", {}, [(50, 640.0, None, PAID), (-20, 715.0, None, None)], []),
-    ("moreau", "Garage Moreau et Fils SARL", "8 boulevard Victor Hugo", "44000", "Nantes", "+33 2 40 35 12 74",
-     {}, [(90, 2300.0, None, PAID), (60, 1980.0, None, PAID), (30, 2450.0, None, PAID)], []),
-    ("girard", "Cabinet d'Architecture Girard", "21 quai des Bateliers", "67000", "Strasbourg",
-     "+33 3 88 32 47 11", {}, [(45, 4800.0, None, PAID), (2, 3600.0, None, None)], []),
-    ("voyageurs", "Hôtel des Voyageurs SARL", "14 place de l'Horloge", "84000", "Avignon", "+33 4 90 82 36 54",
-     {}, [(20, 1260.0, None, PAID), (-8, 1480.0, None, None)], []),
-    ("rousseau", "Imprimerie Rousseau SA", "67 rue de Saint-Malo", "35000", "Rennes", "+33 2 99 38 60 42",
-     {}, [(55, 3150.0, None, PAID), (-15, 2890.0, None, None)], []),
-    ("fontaine", "Menuiserie Fontaine EURL", "5 chemin des Fins", "74000", "Annecy", "+33 4 50 51 73 28",
-     {}, [(30, 5200.0, None, PAID)], []),
+    (
+        "martin",
+        "Boulangerie Martin SARL",
+        "12 rue de la République",
+        "69002",
+        "Lyon",
+        "+33 4 78 42 15 20",
+        {},
+        [(40, 1850.0, None, PAID), (10, 920.0, None, PAID), (-12, 1340.0, None, None)],
+        [],
+    ),
+    (
+        "lefevre",
+        "Transports Lefèvre SAS",
+        "45 avenue du Peuple Belge",
+        "59000",
+        "Lille",
+        "+33 3 20 55 67 89",
+        {},
+        [(70, 8400.0, None, PAID), (35, 7650.0, None, PAID), (-5, 9120.0, None, None)],
+        [],
+    ),
+    (
+        "pharmacie",
+        "Pharmacie du Centre SELARL",
+        "3 cours de l'Intendance",
+        "33000",
+        "Bordeaux",
+        "+33 5 56 44 21 09",
+        {},
+        [(50, 640.0, None, PAID), (-20, 715.0, None, None)],
+        [],
+    ),
+    (
+        "moreau",
+        "Garage Moreau et Fils SARL",
+        "8 boulevard Victor Hugo",
+        "44000",
+        "Nantes",
+        "+33 2 40 35 12 74",
+        {},
+        [(90, 2300.0, None, PAID), (60, 1980.0, None, PAID), (30, 2450.0, None, PAID)],
+        [],
+    ),
+    (
+        "girard",
+        "Cabinet d'Architecture Girard",
+        "21 quai des Bateliers",
+        "67000",
+        "Strasbourg",
+        "+33 3 88 32 47 11",
+        {},
+        [(45, 4800.0, None, PAID), (2, 3600.0, None, None)],
+        [],
+    ),
+    (
+        "voyageurs",
+        "Hôtel des Voyageurs SARL",
+        "14 place de l'Horloge",
+        "84000",
+        "Avignon",
+        "+33 4 90 82 36 54",
+        {},
+        [(20, 1260.0, None, PAID), (-8, 1480.0, None, None)],
+        [],
+    ),
+    (
+        "rousseau",
+        "Imprimerie Rousseau SA",
+        "67 rue de Saint-Malo",
+        "35000",
+        "Rennes",
+        "+33 2 99 38 60 42",
+        {},
+        [(55, 3150.0, None, PAID), (-15, 2890.0, None, None)],
+        [],
+    ),
+    (
+        "fontaine",
+        "Menuiserie Fontaine EURL",
+        "5 chemin des Fins",
+        "74000",
+        "Annecy",
+        "+33 4 50 51 73 28",
+        {},
+        [(30, 5200.0, None, PAID)],
+        [],
+    ),
     # Late payers, at each step of the standard policy
-    ("dupont", "Restaurant Chez Dupont SARL", "28 rue de la Canebière", "13001", "Marseille",
-     "+33 4 91 54 22 87", {}, [(7, 760.0, None, None), (-10, 540.0, None, None)], []),
-    ("bernard", "Électricité Bernard SAS", "112 allées Jean Jaurès", "31000", "Toulouse", "+33 5 61 62 48 13",
-     {}, [(9, 2780.0, "amiable", None)], []),
-    ("petit", "Plomberie Petit SARL", "9 rue de l'Aiguillerie", "34000", "Montpellier", "+33 4 67 60 81 35",
-     {}, [(14, 1620.0, "phone", None)],
-     [(2, "activity", None, "Appeler au sujet de la facture impayée")]),
-    ("lambert", "Librairie Lambert SAS", "40 avenue Jean Médecin", "06000", "Nice", "+33 4 93 87 29 64",
-     {}, [(25, 1190.0, "phone", None)],
-     [(12, "call", "no_answer", "Appel : pas de réponse"),
-      (10, "call", "voicemail", "Appel : message laissé sur le répondeur du gérant")]),
-    ("roux", "Fromagerie Roux SARL", "7 rue des Forges", "21000", "Dijon", "+33 3 80 30 18 52",
-     {}, [(35, 2640.0, "formal", None), (18, 1870.0, "phone", None)],
-     [(5, "call", "promise", "Appel : promesse de règlement sous huit jours")]),
-    ("mercier", "Mercier Bâtiment SAS", "33 cours Berriat", "38000", "Grenoble", "+33 4 76 46 93 20",
-     {}, [(50, 11800.0, "final", None)],
-     [(18, "call", "call_back", "Appel : le gérant est en déplacement, rappeler"),
-      (15, "call", "will_pay", "Appel : le client reconnaît la dette mais ne donne pas de date")]),
-    ("faure", "Laboratoire Faure SA", "18 place de Jaude", "63000", "Clermont-Ferrand", "+33 4 73 91 40 66",
-     {}, [(70, 6950.0, "med", None)],
-     [(20, "reply", None, "Courrier du client : conteste les pénalités de retard, sans proposition de paiement")]),
-    ("blanc", "Agence Blanc Communication SARL", "54 rue de Turbigo", "75003", "Paris", "+33 1 42 72 38 15",
-     {}, [(40, 4200.0, "final", None), (22, 2350.0, "phone", None), (8, 980.0, "amiable", None)],
-     [(9, "call", "no_answer", "Appel : pas de réponse au standard")]),
-    ("guerin", "Carrosserie Guérin SARL", "26 rue de Vesle", "51100", "Reims", "+33 3 26 47 55 91",
-     {}, [(120, 9600.0, "lit", None)],
-     [(55, "note", None, "Dossier confié à Maître Leroy, commissaire de justice : injonction de payer en cours")]),
-    ("chevalier", "Traiteur Chevalier SAS", "11 rue Nationale", "37000", "Tours", "+33 2 47 05 63 18",
-     {}, [(32, 3400.0, "formal", (0.5, 9))],
-     [(9, "reply", None, "Email du client : règlement de la moitié, le solde à la fin du mois")]),
-    ("gauthier", "Pépinières Gauthier EARL", "2 route de Cholet", "49000", "Angers", "+33 2 41 88 24 70",
-     {}, [(16, 2150.0, "amiable", (0.3, 6))], []),
-    ("perrin", "Quincaillerie Perrin SARL", "19 place de la République", "72000", "Le Mans",
-     "+33 2 43 24 79 05", {}, [(55, 12500.0, "med", None)], []),
-    ("gaillard", "Auto-École Gaillard SARL", "6 rue Jeanne d'Arc", "76000", "Rouen", "+33 2 35 71 26 44",
-     {}, [(85, 1450.0, "lit", (0.4, 12))],
-     [(12, "reply", None, "Acompte reçu après l'intervention du commissaire de justice")]),
+    (
+        "dupont",
+        "Restaurant Chez Dupont SARL",
+        "28 rue de la Canebière",
+        "13001",
+        "Marseille",
+        "+33 4 91 54 22 87",
+        {},
+        [(7, 760.0, None, None), (-10, 540.0, None, None)],
+        [],
+    ),
+    (
+        "bernard",
+        "Électricité Bernard SAS",
+        "112 allées Jean Jaurès",
+        "31000",
+        "Toulouse",
+        "+33 5 61 62 48 13",
+        {},
+        [(9, 2780.0, "amiable", None)],
+        [],
+    ),
+    (
+        "petit",
+        "Plomberie Petit SARL",
+        "9 rue de l'Aiguillerie",
+        "34000",
+        "Montpellier",
+        "+33 4 67 60 81 35",
+        {},
+        [(14, 1620.0, "phone", None)],
+        [(2, "activity", None, "Appeler au sujet de la facture impayée")],
+    ),
+    (
+        "lambert",
+        "Librairie Lambert SAS",
+        "40 avenue Jean Médecin",
+        "06000",
+        "Nice",
+        "+33 4 93 87 29 64",
+        {},
+        [(25, 1190.0, "phone", None)],
+        [
+            (12, "call", "no_answer", "Appel : pas de réponse"),
+            (10, "call", "voicemail", "Appel : message laissé sur le répondeur du gérant"),
+        ],
+    ),
+    (
+        "roux",
+        "Fromagerie Roux SARL",
+        "7 rue des Forges",
+        "21000",
+        "Dijon",
+        "+33 3 80 30 18 52",
+        {},
+        [(35, 2640.0, "formal", None), (18, 1870.0, "phone", None)],
+        [(5, "call", "promise", "Appel : promesse de règlement sous huit jours")],
+    ),
+    (
+        "mercier",
+        "Mercier Bâtiment SAS",
+        "33 cours Berriat",
+        "38000",
+        "Grenoble",
+        "+33 4 76 46 93 20",
+        {},
+        [(50, 11800.0, "final", None)],
+        [
+            (18, "call", "call_back", "Appel : le gérant est en déplacement, rappeler"),
+            (15, "call", "will_pay", "Appel : le client reconnaît la dette mais ne donne pas de date"),
+        ],
+    ),
+    (
+        "faure",
+        "Laboratoire Faure SA",
+        "18 place de Jaude",
+        "63000",
+        "Clermont-Ferrand",
+        "+33 4 73 91 40 66",
+        {},
+        [(70, 6950.0, "med", None)],
+        [(20, "reply", None, "Courrier du client : conteste les pénalités de retard, sans proposition de paiement")],
+    ),
+    (
+        "blanc",
+        "Agence Blanc Communication SARL",
+        "54 rue de Turbigo",
+        "75003",
+        "Paris",
+        "+33 1 42 72 38 15",
+        {},
+        [(40, 4200.0, "final", None), (22, 2350.0, "phone", None), (8, 980.0, "amiable", None)],
+        [(9, "call", "no_answer", "Appel : pas de réponse au standard")],
+    ),
+    (
+        "guerin",
+        "Carrosserie Guérin SARL",
+        "26 rue de Vesle",
+        "51100",
+        "Reims",
+        "+33 3 26 47 55 91",
+        {},
+        [(120, 9600.0, "lit", None)],
+        [(55, "note", None, "Dossier confié à Maître Leroy, commissaire de justice : injonction de payer en cours")],
+    ),
+    (
+        "chevalier",
+        "Traiteur Chevalier SAS",
+        "11 rue Nationale",
+        "37000",
+        "Tours",
+        "+33 2 47 05 63 18",
+        {},
+        [(32, 3400.0, "formal", (0.5, 9))],
+        [(9, "reply", None, "Email du client : règlement de la moitié, le solde à la fin du mois")],
+    ),
+    (
+        "gauthier",
+        "Pépinières Gauthier EARL",
+        "2 route de Cholet",
+        "49000",
+        "Angers",
+        "+33 2 41 88 24 70",
+        {},
+        [(16, 2150.0, "amiable", (0.3, 6))],
+        [],
+    ),
+    (
+        "perrin",
+        "Quincaillerie Perrin SARL",
+        "19 place de la République",
+        "72000",
+        "Le Mans",
+        "+33 2 43 24 79 05",
+        {},
+        [(55, 12500.0, "med", None)],
+        [],
+    ),
+    (
+        "gaillard",
+        "Auto-École Gaillard SARL",
+        "6 rue Jeanne d'Arc",
+        "76000",
+        "Rouen",
+        "+33 2 35 71 26 44",
+        {},
+        [(85, 1450.0, "lit", (0.4, 12))],
+        [(12, "reply", None, "Acompte reçu après l'intervention du commissaire de justice")],
+    ),
     # Particular cases
-    ("lemoine", "Boucherie Lemoine", "15 rue du Taur", "31000", "Toulouse", "+33 5 61 21 37 98",
-     {"noemail": True}, [(8, 430.0, None, None)], []),
-    ("morel", "Coopérative Agricole Morel SCA", "1 rue des Carmes", "86000", "Poitiers", "+33 5 49 41 52 63",
-     {"manual": True}, [(40, 14200.0, "amiable", None)],
-     [(30, "note", None, "Passage en suivi manuel : client stratégique, relances par le directeur financier"),
-      (20, "call", "promise", "Appel : le président promet un règlement après la récolte"),
-      (0, "activity", None, "Faire le point avec le président de la coopérative")]),
-    ("henry", "Clinique Vétérinaire Henry SELARL", "4 rue Écuyère", "14000", "Caen", "+33 2 31 86 14 57",
-     {}, [(30, 2890.0, "excl", None), (6, 610.0, None, None)],
-     [(22, "reply", None, "Email du client : vaccins livrés hors chaîne du froid, retour de la marchandise")]),
-    ("marchand", "Maçonnerie Marchand SARL", "30 rue Serpenoise", "57000", "Metz", "+33 3 87 75 40 12",
-     {"refund": 1000.0}, [(20, 3000.0, "amiable", None), (12, 1500.0, None, None)], []),
-    ("robin", "Établissements Robin Matériaux SAS", "88 rue Bannier", "45000", "Orléans", "+33 2 38 53 17 26",
-     {"contact": ("Sophie Durand", "Responsable comptable")},
-     [(13, 5300.0, "amiable", None), (6, 2100.0, None, None)], []),
-    ("clement", "Cave Clément & Fils SARL", "10 place Carnot", "21200", "Beaune", "+33 3 80 22 45 93",
-     {"contact": ("Service comptabilité", False)}, [(28, 3780.0, "formal", None)],
-     [(6, "reply", None, "Email du client : virement programmé pour le 30 du mois"),
-      (3, "call", "call_back", "Appel : la comptable est absente, rappeler demain"),
-      (-1, "activity", None, "Rappeler la comptable (absente)")]),
-    ("nicolas", "Bureau d'Études Nicolas SAS", "47 boulevard de Strasbourg", "83000", "Toulon",
-     "+33 4 94 92 60 31", {}, [(11, 1680.0, "amiable", None)],
-     [(4, "reply", None, "Email du client : demande un duplicata de la facture")]),
-    ("pins", "Camping Les Pins SARL", "Avenue des Minimes", "17000", "La Rochelle", "+33 5 46 44 80 26",
-     {}, [(45, 2750.0, "formal", (1.0, 10)), (-10, 1900.0, None, None)], []),
-    ("arnaud", "Fleuriste Arnaud EURL", "36 rue Saint-Dizier", "54000", "Nancy", "+33 3 83 35 14 69",
-     {}, [(3, 250.0, None, None), (1, 320.0, None, None)], []),
+    (
+        "lemoine",
+        "Boucherie Lemoine",
+        "15 rue du Taur",
+        "31000",
+        "Toulouse",
+        "+33 5 61 21 37 98",
+        {"noemail": True},
+        [(8, 430.0, None, None)],
+        [],
+    ),
+    (
+        "morel",
+        "Coopérative Agricole Morel SCA",
+        "1 rue des Carmes",
+        "86000",
+        "Poitiers",
+        "+33 5 49 41 52 63",
+        {"manual": True},
+        [(40, 14200.0, "amiable", None)],
+        [
+            (30, "note", None, "Passage en suivi manuel : client stratégique, relances par le directeur financier"),
+            (20, "call", "promise", "Appel : le président promet un règlement après la récolte"),
+            (0, "activity", None, "Faire le point avec le président de la coopérative"),
+        ],
+    ),
+    (
+        "henry",
+        "Clinique Vétérinaire Henry SELARL",
+        "4 rue Écuyère",
+        "14000",
+        "Caen",
+        "+33 2 31 86 14 57",
+        {},
+        [(30, 2890.0, "excl", None), (6, 610.0, None, None)],
+        [(22, "reply", None, "Email du client : vaccins livrés hors chaîne du froid, retour de la marchandise")],
+    ),
+    (
+        "marchand",
+        "Maçonnerie Marchand SARL",
+        "30 rue Serpenoise",
+        "57000",
+        "Metz",
+        "+33 3 87 75 40 12",
+        {"refund": 1000.0},
+        [(20, 3000.0, "amiable", None), (12, 1500.0, None, None)],
+        [],
+    ),
+    (
+        "robin",
+        "Établissements Robin Matériaux SAS",
+        "88 rue Bannier",
+        "45000",
+        "Orléans",
+        "+33 2 38 53 17 26",
+        {"contact": ("Sophie Durand", "Responsable comptable")},
+        [(13, 5300.0, "amiable", None), (6, 2100.0, None, None)],
+        [],
+    ),
+    (
+        "clement",
+        "Cave Clément & Fils SARL",
+        "10 place Carnot",
+        "21200",
+        "Beaune",
+        "+33 3 80 22 45 93",
+        {"contact": ("Service comptabilité", False)},
+        [(28, 3780.0, "formal", None)],
+        [
+            (6, "reply", None, "Email du client : virement programmé pour le 30 du mois"),
+            (3, "call", "call_back", "Appel : la comptable est absente, rappeler demain"),
+            (-1, "activity", None, "Rappeler la comptable (absente)"),
+        ],
+    ),
+    (
+        "nicolas",
+        "Bureau d'Études Nicolas SAS",
+        "47 boulevard de Strasbourg",
+        "83000",
+        "Toulon",
+        "+33 4 94 92 60 31",
+        {},
+        [(11, 1680.0, "amiable", None)],
+        [(4, "reply", None, "Email du client : demande un duplicata de la facture")],
+    ),
+    (
+        "pins",
+        "Camping Les Pins SARL",
+        "Avenue des Minimes",
+        "17000",
+        "La Rochelle",
+        "+33 5 46 44 80 26",
+        {},
+        [(45, 2750.0, "formal", (1.0, 10)), (-10, 1900.0, None, None)],
+        [],
+    ),
+    (
+        "arnaud",
+        "Fleuriste Arnaud EURL",
+        "36 rue Saint-Dizier",
+        "54000",
+        "Nancy",
+        "+33 3 83 35 14 69",
+        {},
+        [(3, 250.0, None, None), (1, 320.0, None, None)],
+        [],
+    ),
 ]
 
 
@@ -144,12 +417,12 @@ class RelanceDemo(models.AbstractModel):
         company = self._target_company()
         self = self.with_company(company)  # noqa: PLW0642 - every step below works in the French company
         Partner = self.env["res.partner"].with_company(company)
-        journal = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")],
-                                                     limit=1)
+        journal = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")], limit=1)
         policy = company.relance_policy_id
         if not journal or not policy:
-            _logger.info("Reminder demo data skipped: company %s has no sales journal or no dunning policy.",
-                         company.name)
+            _logger.info(
+                "Reminder demo data skipped: company %s has no sales journal or no dunning policy.", company.name
+            )
             return True
         if Partner.search_count([("ref", "=like", DEMO_REF + "%")], limit=1):
             _logger.info("Reminder demo data already present: skipped.")
@@ -163,7 +436,7 @@ class RelanceDemo(models.AbstractModel):
         levels = {}
         for key, (xmlid, _e, _l) in LEVELS.items():
             template = self.env.ref(f"relance_impayes.{xmlid}")
-            levels[key] = ladder.filtered(lambda lvl: lvl.sequence == template.sequence)[:1] or template
+            levels[key] = ladder.filtered(lambda lvl, tpl=template: lvl.sequence == tpl.sequence)[:1] or template
         texts = {levels[key]: (email, letter) for key, (_x, email, letter) in LEVELS.items()}
         ladder = [level for level in policy._ladder() if level.delay >= 0]
         quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
@@ -171,37 +444,74 @@ class RelanceDemo(models.AbstractModel):
         # Customers, their invoices and credit notes
         partners, invoice_vals, plans = {}, [], []
         for slug, name, street, zip_code, city, phone, opts, invoices, _extras in CUSTOMERS:
-            partner = Partner.with_context(**quiet).create({
-                "name": name, "is_company": True, "ref": DEMO_REF + slug.upper(),
-                "street": street, "zip": zip_code, "city": city, "country_id": company.country_id.id,
-                "phone": phone, "email": False if opts.get("noemail") else f"compta.{slug}@example.fr",
-                "child_ids": [fields.Command.create({
-                    "type": "invoice", "name": opts["contact"][0], "function": opts["contact"][1],
-                    "email": f"factures.{slug}@example.fr", "phone": phone,
-                })] if opts.get("contact") else [],
-            })
+            partner = Partner.with_context(**quiet).create(
+                {
+                    "name": name,
+                    "is_company": True,
+                    "ref": DEMO_REF + slug.upper(),
+                    "street": street,
+                    "zip": zip_code,
+                    "city": city,
+                    "country_id": company.country_id.id,
+                    "phone": phone,
+                    "email": False if opts.get("noemail") else f"compta.{slug}@example.fr",
+                    "child_ids": [
+                        fields.Command.create(
+                            {
+                                "type": "invoice",
+                                "name": opts["contact"][0],
+                                "function": opts["contact"][1],
+                                "email": f"factures.{slug}@example.fr",
+                                "phone": phone,
+                            }
+                        )
+                    ]
+                    if opts.get("contact")
+                    else [],
+                }
+            )
             if opts.get("manual"):
                 partner.relance_manual = True
             partners[slug] = partner
             for days_late, amount, level_key, payment in invoices:
                 due = today - timedelta(days=days_late)
-                invoice_vals.append(self._move_vals(
-                    "out_invoice", partner, journal, tax, due - timedelta(days=30), due, amount,
-                    LINE_LABELS[len(invoice_vals) % len(LINE_LABELS)],
-                ))
+                invoice_vals.append(
+                    self._move_vals(
+                        "out_invoice",
+                        partner,
+                        journal,
+                        tax,
+                        due - timedelta(days=30),
+                        due,
+                        amount,
+                        LINE_LABELS[len(invoice_vals) % len(LINE_LABELS)],
+                    )
+                )
                 plans.append((slug, due, level_key, payment))
             if opts.get("refund"):
                 refund_date = today - timedelta(days=10)
-                invoice_vals.append(self._move_vals(
-                    "out_refund", partner, journal, tax, refund_date, refund_date, opts["refund"],
-                    "Avoir : remise commerciale sur chantier",
-                ))
+                invoice_vals.append(
+                    self._move_vals(
+                        "out_refund",
+                        partner,
+                        journal,
+                        tax,
+                        refund_date,
+                        refund_date,
+                        opts["refund"],
+                        "Avoir : remise commerciale sur chantier",
+                    )
+                )
                 plans.append((slug, refund_date, None, None))
         order = sorted(range(len(invoice_vals)), key=lambda i: invoice_vals[i]["invoice_date"])
-        moves = self.env["account.move"].with_company(company).with_context(**quiet).create(
-            [invoice_vals[i] for i in order])
+        moves = (
+            self.env["account.move"]
+            .with_company(company)
+            .with_context(**quiet)
+            .create([invoice_vals[i] for i in order])
+        )
         moves.action_post()
-        moves_plans = [(move, plans[i]) for move, i in zip(moves, order)]
+        moves_plans = [(move, plans[i]) for move, i in zip(moves, order, strict=False)]
 
         # Payments: on time for good payers, partial or late for others
         paid_on = {}
@@ -213,25 +523,30 @@ class RelanceDemo(models.AbstractModel):
                 if share == 1:
                     paid_on[move] = vals["payment_date"]
                 else:
-                    vals.update(amount=company.currency_id.round(move.amount_total * share),
-                                payment_difference_handling="open")
+                    vals.update(
+                        amount=company.currency_id.round(move.amount_total * share), payment_difference_handling="open"
+                    )
                 self.env["account.payment.register"].with_context(
-                    active_model="account.move", active_ids=move.ids,
+                    active_model="account.move",
+                    active_ids=move.ids,
                 ).create(vals)._create_payments()
 
         # History: each level reached on its date, grouped per customer and day like the engine
         sent = defaultdict(lambda: defaultdict(list))  # slug -> date -> [(move, level)]
         for move, (slug, due, level_key, _payment) in moves_plans:
             if level_key == "excl":
-                move.write({"relance_excluded": True,
-                            "relance_exclusion_reason": "Litige qualité : marchandise retournée, avoir à l'étude"})
+                move.write(
+                    {
+                        "relance_excluded": True,
+                        "relance_exclusion_reason": "Litige qualité : marchandise retournée, avoir à l'étude",
+                    }
+                )
             elif level_key:
                 reached = levels[level_key]
                 steps = [level for level in ladder if level.delay <= reached.delay]
                 for level in steps:
                     sent[slug][due + timedelta(days=level.delay)].append((move, level))
-                move.sudo().write({"relance_level_id": reached.id,
-                                   "relance_date": due + timedelta(days=reached.delay)})
+                move.sudo().write({"relance_level_id": reached.id, "relance_date": due + timedelta(days=reached.delay)})
         levels_empty = self.env["relance.level"]
         Comm = self.env["relance.communication"].with_context(**quiet)
         Interaction = self.env["relance.interaction"].with_context(**quiet)
@@ -243,76 +558,134 @@ class RelanceDemo(models.AbstractModel):
                 level = max((lvl for _m, lvl in pairs), key=lambda lvl: lvl.delay)
                 climbs = dict(pairs)
                 # like the engine, a reminder lists every invoice overdue that day
-                day_moves = self.env["account.move"].union(*(
-                    move for move, (s, due, lvl, _p) in moves_plans
-                    if s == slug and move.move_type == "out_invoice" and lvl != "excl" and due < day
-                    and paid_on.get(move, day) >= day
-                ))
+                day_moves = self.env["account.move"].union(
+                    *(
+                        move
+                        for move, (s, due, lvl, _p) in moves_plans
+                        if s == slug
+                        and move.move_type == "out_invoice"
+                        and lvl != "excl"
+                        and due < day
+                        and paid_on.get(move, day) >= day
+                    )
+                )
                 amount = sum(day_moves.mapped("amount_total"))
-                comm = Comm.create({
-                    "company_id": company.id, "partner_id": partner.id, "contact_id": contact.id,
-                    "level_id": level.id, "date": day, "state": "sent", "origin": "cron",
-                    "key": Comm._make_key(company, partner.id, day), "amount_due": amount,
-                    "user_id": collector.id, "attempt_count": 1,
-                    "line_ids": [fields.Command.create({
-                        "move_id": move.id, "level_id": climbs.get(move, levels_empty).id,
-                        "date_due": move.invoice_date_due, "days_late": (day - move.invoice_date_due).days,
-                        "amount_residual": move.amount_total,
-                    }) for move in day_moves],
-                })
+                comm = Comm.create(
+                    {
+                        "company_id": company.id,
+                        "partner_id": partner.id,
+                        "contact_id": contact.id,
+                        "level_id": level.id,
+                        "date": day,
+                        "state": "sent",
+                        "origin": "cron",
+                        "key": Comm._make_key(company, partner.id, day),
+                        "amount_due": amount,
+                        "user_id": collector.id,
+                        "attempt_count": 1,
+                        "line_ids": [
+                            fields.Command.create(
+                                {
+                                    "move_id": move.id,
+                                    "level_id": climbs.get(move, levels_empty).id,
+                                    "date_due": move.invoice_date_due,
+                                    "days_late": (day - move.invoice_date_due).days,
+                                    "amount_residual": move.amount_total,
+                                }
+                            )
+                            for move in day_moves
+                        ],
+                    }
+                )
                 common = {
-                    "company_id": company.id, "partner_id": partner.id, "contact_id": contact.id,
-                    "move_ids": [fields.Command.set(day_moves.ids)], "level_id": level.id,
-                    "communication_id": comm.id, "user_id": collector.id, "amount": amount, "direction": "out",
+                    "company_id": company.id,
+                    "partner_id": partner.id,
+                    "contact_id": contact.id,
+                    "move_ids": [fields.Command.set(day_moves.ids)],
+                    "level_id": level.id,
+                    "communication_id": comm.id,
+                    "user_id": collector.id,
+                    "amount": amount,
+                    "direction": "out",
                     "date": datetime.combine(day, time(8, 30)),
                 }
                 email_text, letter_text = texts.get(level, (None, None))
                 if level.action_email:
-                    interaction_vals.append(dict(common, kind="email",
-                                                 summary=email_text or f"Email : {level.name}"))
+                    interaction_vals.append(dict(common, kind="email", summary=email_text or f"Email : {level.name}"))
                 if level.action_registered_letter:
                     received = day + timedelta(days=3) if day + timedelta(days=3) < today else False
-                    interaction_vals.append(dict(
-                        common, kind="registered_letter", summary=letter_text or f"Recommandé : {level.name}",
-                        tracking_number=f"1A{partner.id:05d}{day.toordinal() % 10**6:06d}",
-                        lrar_sent_date=day + timedelta(days=1),
-                        lrar_status="received" if received else "sent", lrar_receipt_date=received,
-                    ))
+                    interaction_vals.append(
+                        dict(
+                            common,
+                            kind="registered_letter",
+                            summary=letter_text or f"Recommandé : {level.name}",
+                            tracking_number=f"1A{partner.id:05d}{day.toordinal() % 10**6:06d}",
+                            lrar_sent_date=day + timedelta(days=1),
+                            lrar_status="received" if received else "sent",
+                            lrar_receipt_date=received,
+                        )
+                    )
                 elif level.action_letter:
-                    interaction_vals.append(dict(common, kind="letter",
-                                                 summary=letter_text or f"Courrier : {level.name}"))
+                    interaction_vals.append(
+                        dict(common, kind="letter", summary=letter_text or f"Courrier : {level.name}")
+                    )
                 if level.action_handoff:
-                    interaction_vals.append(dict(common, kind="handoff", direction="internal",
-                                                 summary=letter_text or f"Recouvrement : {level.name}"))
-            last_level = levels_empty.union(*(lvl for pairs in sent[slug].values()
-                                                           for _m, lvl in pairs)).sorted("delay")[-1:]
-            open_moves = moves.filtered(lambda m: m.partner_id == partner and m.move_type == "out_invoice"
-                                        and m.payment_state in ("not_paid", "partial"))
+                    interaction_vals.append(
+                        dict(
+                            common,
+                            kind="handoff",
+                            direction="internal",
+                            summary=letter_text or f"Recouvrement : {level.name}",
+                        )
+                    )
+            last_level = levels_empty.union(*(lvl for pairs in sent[slug].values() for _m, lvl in pairs)).sorted(
+                "delay"
+            )[-1:]
+            open_moves = moves.filtered(
+                lambda m, partner=partner: m.partner_id == partner
+                and m.move_type == "out_invoice"
+                and m.payment_state in ("not_paid", "partial")
+            )
             for days_ago, kind, outcome, summary in extras:
                 day = today - timedelta(days=days_ago)
                 if kind == "activity":
-                    partner.activity_schedule("relance_impayes.mail_activity_type_relance_call",
-                                              date_deadline=day, summary=summary, user_id=collector.id)
+                    partner.activity_schedule(
+                        "relance_impayes.mail_activity_type_relance_call",
+                        date_deadline=day,
+                        summary=summary,
+                        user_id=collector.id,
+                    )
                     continue
-                interaction_vals.append({
-                    "company_id": company.id, "partner_id": partner.id, "contact_id": contact.id,
-                    "move_ids": [fields.Command.set(open_moves.ids)], "level_id": last_level.id,
-                    "user_id": collector.id, "amount": sum(open_moves.mapped("amount_residual")),
-                    "kind": kind, "call_outcome": outcome, "summary": summary,
-                    "direction": {"reply": "in", "note": "internal"}.get(kind, "out"),
-                    "date": datetime.combine(day, time(14, 0)),
-                })
+                interaction_vals.append(
+                    {
+                        "company_id": company.id,
+                        "partner_id": partner.id,
+                        "contact_id": contact.id,
+                        "move_ids": [fields.Command.set(open_moves.ids)],
+                        "level_id": last_level.id,
+                        "user_id": collector.id,
+                        "amount": sum(open_moves.mapped("amount_residual")),
+                        "kind": kind,
+                        "call_outcome": outcome,
+                        "summary": summary,
+                        "direction": {"reply": "in", "note": "internal"}.get(kind, "out"),
+                        "date": datetime.combine(day, time(14, 0)),
+                    }
+                )
         Interaction.create(interaction_vals)
 
         self._reminder_negotiations(company, partners, today)
 
         # Today's run, without the cron's commits: sends, queues for validation, records failures
         decisions = self.env["account.move"]._relance_decide(company, today)
-        comms = self.env["relance.communication"]._plan(
-            company, [d for d in decisions if d.skip_reason is None], today)
+        comms = self.env["relance.communication"]._plan(company, [d for d in decisions if d.skip_reason is None], today)
         comms._execute()
-        _logger.info("Reminder demo data: %s customers, %s invoices, %s reminders planned today.",
-                     len(partners), len(moves), len(comms))
+        _logger.info(
+            "Reminder demo data: %s customers, %s invoices, %s reminders planned today.",
+            len(partners),
+            len(moves),
+            len(comms),
+        )
         return True
 
     @api.model
@@ -322,41 +695,71 @@ class RelanceDemo(models.AbstractModel):
         Move = self.env["account.move"]
 
         def overdue(slug):
-            return Move.search(Move._relance_open_domain() & fields.Domain("company_id", "=", company.id)
-                               & fields.Domain("commercial_partner_id", "=", partners[slug].id)
-                               & fields.Domain("invoice_date_due", "<", today))
+            return Move.search(
+                Move._relance_open_domain()
+                & fields.Domain("company_id", "=", company.id)
+                & fields.Domain("commercial_partner_id", "=", partners[slug].id)
+                & fields.Domain("invoice_date_due", "<", today)
+            )
 
         roux = overdue("roux")
-        self.env["relance.promise"].create({
-            "company_id": company.id, "partner_id": partners["roux"].id, "user_id": partners["roux"]._relance_collector().id, "move_ids": [fields.Command.set(roux.ids)],
-            "amount": sum(roux.mapped("amount_residual_signed")), "date": today + timedelta(days=3),
-            "note": "Promesse de règlement sous huit jours, obtenue par téléphone",
-        })
+        self.env["relance.promise"].create(
+            {
+                "company_id": company.id,
+                "partner_id": partners["roux"].id,
+                "user_id": partners["roux"]._relance_collector().id,
+                "move_ids": [fields.Command.set(roux.ids)],
+                "amount": sum(roux.mapped("amount_residual_signed")),
+                "date": today + timedelta(days=3),
+                "note": "Promesse de règlement sous huit jours, obtenue par téléphone",
+            }
+        )
         chevalier = overdue("chevalier")
-        plan = self.env["relance.payment.plan"].create({
-            "company_id": company.id, "partner_id": partners["chevalier"].id, "user_id": partners["chevalier"]._relance_collector().id,
-            "move_ids": [fields.Command.set(chevalier.ids)], "installment_count": 3, "frequency": "month",
-            "first_date": today + timedelta(days=5), "note": "Échéancier accepté par le gérant",
-        })
+        plan = self.env["relance.payment.plan"].create(
+            {
+                "company_id": company.id,
+                "partner_id": partners["chevalier"].id,
+                "user_id": partners["chevalier"]._relance_collector().id,
+                "move_ids": [fields.Command.set(chevalier.ids)],
+                "installment_count": 3,
+                "frequency": "month",
+                "first_date": today + timedelta(days=5),
+                "note": "Échéancier accepté par le gérant",
+            }
+        )
         plan.action_generate()
         plan.action_confirm()
-        self.env["relance.dispute"].create({
-            "company_id": company.id, "partner_id": partners["nicolas"].id, "user_id": partners["nicolas"]._relance_collector().id,
-            "move_ids": [fields.Command.set(overdue("nicolas").ids)],
-            "reason_id": self.env.ref("relance_impayes.dispute_reason_invoice_not_received").id,
-            "description": "Le client dit ne pas avoir reçu la facture et demande un duplicata.",
-            "review_date": today + timedelta(days=7),
-        })
+        self.env["relance.dispute"].create(
+            {
+                "company_id": company.id,
+                "partner_id": partners["nicolas"].id,
+                "user_id": partners["nicolas"]._relance_collector().id,
+                "move_ids": [fields.Command.set(overdue("nicolas").ids)],
+                "reason_id": self.env.ref("relance_impayes.dispute_reason_invoice_not_received").id,
+                "description": "Le client dit ne pas avoir reçu la facture et demande un duplicata.",
+                "review_date": today + timedelta(days=7),
+            }
+        )
 
     @api.model
     def _move_vals(self, move_type, partner, journal, tax, invoice_date, due, amount, label):
         return {
-            "move_type": move_type, "partner_id": partner.id, "journal_id": journal.id,
-            "invoice_date": invoice_date, "invoice_date_due": due, "invoice_payment_term_id": False,
-            "invoice_line_ids": [fields.Command.create({
-                "name": label, "quantity": 1, "price_unit": amount,
-                "tax_ids": [fields.Command.set(tax.ids)],
-            })],
+            "move_type": move_type,
+            "partner_id": partner.id,
+            "journal_id": journal.id,
+            "invoice_date": invoice_date,
+            "invoice_date_due": due,
+            "invoice_payment_term_id": False,
+            "invoice_line_ids": [
+                fields.Command.create(
+                    {
+                        "name": label,
+                        "quantity": 1,
+                        "price_unit": amount,
+                        "tax_ids": [fields.Command.set(tax.ids)],
+                    }
+                )
+            ],
         }
 
     @api.model
@@ -391,7 +794,7 @@ class RelanceDemo(models.AbstractModel):
                 french[occurrence.split(":", 1)[-1]] = entry.msgstr
         copies = policy.with_context(active_test=False).level_ids
         originals = template.with_context(active_test=False).level_ids
-        for original, copy in zip(originals.sorted("sequence"), copies.sorted("sequence")):
+        for original, copy in zip(originals.sorted("sequence"), copies.sorted("sequence"), strict=False):
             xmlid = original.get_external_id()[original.id]
             values = {}
             for fname in ("name", "letter_text"):
@@ -408,11 +811,20 @@ class RelanceDemo(models.AbstractModel):
         """A French identity for the demo company: address, email, SIRET, IBAN, collector."""
         france = self.env.ref("base.fr")
         vals = {}
-        if company.country_id != france or not (company.street and company.zip and company.city) or (
-            company.state_id and company.state_id.country_id != france
+        if (
+            company.country_id != france
+            or not (company.street and company.zip and company.city)
+            or (company.state_id and company.state_id.country_id != france)
         ):
-            vals.update(street="27 rue du Faubourg Saint-Antoine", street2=False, zip="75011", city="Paris",
-                        state_id=False, country_id=france.id, phone="+33 1 43 55 20 10")
+            vals.update(
+                street="27 rue du Faubourg Saint-Antoine",
+                street2=False,
+                zip="75011",
+                city="Paris",
+                state_id=False,
+                country_id=france.id,
+                phone="+33 1 43 55 20 10",
+            )
         if not company.email:
             vals["email"] = "compta@masociete.example.fr"
         if not company.company_registry:
@@ -423,7 +835,11 @@ class RelanceDemo(models.AbstractModel):
             company.write(vals)
         banks = company.partner_id.bank_ids
         if not banks.filtered(lambda b: (b.sanitized_acc_number or "").startswith("FR")):
-            self.env["res.partner.bank"].create({
-                "acc_number": IBAN, "partner_id": company.partner_id.id, "company_id": company.id,
-                "allow_out_payment": True,
-            })
+            self.env["res.partner.bank"].create(
+                {
+                    "acc_number": IBAN,
+                    "partner_id": company.partner_id.id,
+                    "company_id": company.id,
+                    "allow_out_payment": True,
+                }
+            )

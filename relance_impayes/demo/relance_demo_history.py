@@ -11,6 +11,7 @@ the invoices, credit notes, write-offs, disputes.
 
 The same generator grows the history of the benchmark database (benchmarks/bench_analytics.py).
 """
+
 import logging
 import random
 from collections import defaultdict
@@ -79,7 +80,8 @@ class RelanceDemo(models.AbstractModel):
         self = self.with_company(company)  # noqa: PLW0642 - every step below works in the demo company
         Partner = self.env["res.partner"].with_company(company)
         if not company.relance_policy_id or not self.env["account.journal"].search_count(
-                [("company_id", "=", company.id), ("type", "=", "sale")], limit=1):
+            [("company_id", "=", company.id), ("type", "=", "sale")], limit=1
+        ):
             _logger.info("Reminder history demo skipped: no sales journal or no policy in %s.", company.name)
             return True
         if Partner.search_count([("ref", "=like", HISTORY_REF + "%")], limit=1):
@@ -91,19 +93,34 @@ class RelanceDemo(models.AbstractModel):
         demo_user = self.env.ref("base.user_demo", raise_if_not_found=False)
         collectors = [admin] + ([demo_user] if demo_user else [])
         quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
-        partners = Partner.with_context(**quiet).create([{
-            "name": name, "is_company": True, "ref": f"{HISTORY_REF}{index + 1:02d}", "city": city,
-            "street": f"{10 + index} rue de la République", "zip": "00000", "country_id": company.country_id.id,
-            "email": f"compta{index + 1:02d}@historique.example.fr",
-        } for index, (name, city, _profile) in enumerate(DEMO_CUSTOMERS)])
+        partners = Partner.with_context(**quiet).create(
+            [
+                {
+                    "name": name,
+                    "is_company": True,
+                    "ref": f"{HISTORY_REF}{index + 1:02d}",
+                    "city": city,
+                    "street": f"{10 + index} rue de la République",
+                    "zip": "00000",
+                    "country_id": company.country_id.id,
+                    "email": f"compta{index + 1:02d}@historique.example.fr",
+                }
+                for index, (name, city, _profile) in enumerate(DEMO_CUSTOMERS)
+            ]
+        )
         customers = []
-        for index, (partner, (_name, _city, profile)) in enumerate(zip(partners, DEMO_CUSTOMERS)):
+        for index, (partner, (_name, _city, profile)) in enumerate(zip(partners, DEMO_CUSTOMERS, strict=False)):
             policy = strict if index % 2 else company.relance_policy_id
-            partner.write({"relance_policy_id": policy.id if policy != company.relance_policy_id else False,
-                           "relance_collector_id": collectors[index % len(collectors)].id})
+            partner.write(
+                {
+                    "relance_policy_id": policy.id if policy != company.relance_policy_id else False,
+                    "relance_collector_id": collectors[index % len(collectors)].id,
+                }
+            )
             customers.append((partner, policy, profile))
-        stats = self._grow_history(company, customers, today, months=12, seed=2026,
-                                   invoices_per_month=(1, 2), amount_range=(400, 6000))
+        stats = self._grow_history(
+            company, customers, today, months=12, seed=2026, invoices_per_month=(1, 2), amount_range=(400, 6000)
+        )
         self._history_negotiations(company, partners, today)
         _logger.info("Reminder history demo: %s", stats)
         return True
@@ -115,8 +132,9 @@ class RelanceDemo(models.AbstractModel):
         strict = standard.with_context(active_test=False).copy({"name": "Politique stricte", "sequence": 20})
         for level in strict.with_context(active_test=False).level_ids:
             if level.delay == FRIENDLY_DELAY and level.mail_template_id:
-                level.mail_template_id = level.mail_template_id.copy({
-                    "name": f"{level.mail_template_id.name} (version courte)"})
+                level.mail_template_id = level.mail_template_id.copy(
+                    {"name": f"{level.mail_template_id.name} (version courte)"}
+                )
             if level.delay in STRICT_DELAYS:
                 level.delay = STRICT_DELAYS[level.delay]
         return strict
@@ -125,39 +143,65 @@ class RelanceDemo(models.AbstractModel):
     def _history_negotiations(self, company, partners, today):
         """Open disputes 10, 45 and 80 days old, a promise due today and one broken last week."""
         Move = self.env["account.move"]
-        open_moves = Move.search(Move._relance_open_domain() & fields.Domain("company_id", "=", company.id)
-                                 & fields.Domain("commercial_partner_id", "in", partners.ids)
-                                 & fields.Domain("invoice_date_due", "<", today), order="invoice_date_due")
+        open_moves = Move.search(
+            Move._relance_open_domain()
+            & fields.Domain("company_id", "=", company.id)
+            & fields.Domain("commercial_partner_id", "in", partners.ids)
+            & fields.Domain("invoice_date_due", "<", today),
+            order="invoice_date_due",
+        )
         by_partner = defaultdict(lambda: Move)
         for move in open_moves:
             by_partner[move.commercial_partner_id] |= move
         candidates = [moves for moves in by_partner.values() if moves]
         reason = self.env.ref("relance_impayes.dispute_reason_invoice_not_received")
-        for age, moves in zip((10, 45, 80), candidates[:3]):
-            dispute = self.env["relance.dispute"].create({
-                "company_id": company.id, "partner_id": moves.commercial_partner_id.id,
-                "move_ids": [fields.Command.set(moves[:1].ids)], "reason_id": reason.id,
-                "description": "Contestation de la prestation facturée",
-                "user_id": moves.commercial_partner_id._relance_collector().id,
-            })
+        for age, moves in zip((10, 45, 80), candidates[:3], strict=False):
+            dispute = self.env["relance.dispute"].create(
+                {
+                    "company_id": company.id,
+                    "partner_id": moves.commercial_partner_id.id,
+                    "move_ids": [fields.Command.set(moves[:1].ids)],
+                    "reason_id": reason.id,
+                    "description": "Contestation de la prestation facturée",
+                    "user_id": moves.commercial_partner_id._relance_collector().id,
+                }
+            )
             dispute.date_open = today - timedelta(days=age)
-        for kind, moves in zip(("due", "broken"), candidates[3:5]):
-            promise = self.env["relance.promise"].create({
-                "company_id": company.id, "partner_id": moves.commercial_partner_id.id,
-                "move_ids": [fields.Command.set(moves[:1].ids)], "amount": moves[:1].amount_residual,
-                "date": today, "note": "Promesse obtenue par téléphone",
-                "user_id": moves.commercial_partner_id._relance_collector().id,
-            })
+        for kind, moves in zip(("due", "broken"), candidates[3:5], strict=False):
+            promise = self.env["relance.promise"].create(
+                {
+                    "company_id": company.id,
+                    "partner_id": moves.commercial_partner_id.id,
+                    "move_ids": [fields.Command.set(moves[:1].ids)],
+                    "amount": moves[:1].amount_residual,
+                    "date": today,
+                    "note": "Promesse obtenue par téléphone",
+                    "user_id": moves.commercial_partner_id._relance_collector().id,
+                }
+            )
             if kind == "broken":
-                promise.write({"date": today - timedelta(days=10), "state": "broken",
-                               "date_closed": today - timedelta(days=6)})
+                promise.write(
+                    {"date": today - timedelta(days=10), "state": "broken", "date_closed": today - timedelta(days=6)}
+                )
 
     # ------------------------------------------------------------------
     # The generator
     # ------------------------------------------------------------------
     @api.model
-    def _grow_history(self, company, customers, today, months=12, seed=0, invoices_per_month=(1, 2),
-                      amount_range=(400, 6000), tax=True, batch_size=500, commit=None, open_moves=None):
+    def _grow_history(
+        self,
+        company,
+        customers,
+        today,
+        months=12,
+        seed=0,
+        invoices_per_month=(1, 2),
+        amount_range=(400, 6000),
+        tax=True,
+        batch_size=500,
+        commit=None,
+        open_moves=None,
+    ):
         """Invoice ``customers`` (``[(partner, policy, profile)]``) every month for ``months``
         months before ``today`` and play each invoice's reminders and settlements.
 
@@ -166,10 +210,8 @@ class RelanceDemo(models.AbstractModel):
         benchmark commits). Returns counts."""
         rng = random.Random(seed)
         Move = self.env["account.move"].with_company(company)
-        quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True,
-                 "mail_notify_noemail": True}
-        journal = self.env["account.journal"].search(
-            [("company_id", "=", company.id), ("type", "=", "sale")], limit=1)
+        quiet = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True, "mail_notify_noemail": True}
+        journal = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")], limit=1)
         sale_tax = company.account_sale_tax_id if tax else self.env["account.tax"]
         ladders = {}
         for _partner, policy, _profile in customers:
@@ -185,27 +227,45 @@ class RelanceDemo(models.AbstractModel):
                     invoice_date = start + timedelta(days=30 * month + rng.randint(0, 29))
                     if invoice_date >= today:
                         continue
-                    plans.append({
-                        "partner": partner, "policy": policy, "invoice_date": invoice_date,
-                        "due": invoice_date + timedelta(days=30),
-                        "amount": round(rng.uniform(*amount_range), -1),
-                        "behaviour": self._pick(rng, PROFILES[profile]),
-                        "split": rng.random() < 0.15,
-                    })
+                    plans.append(
+                        {
+                            "partner": partner,
+                            "policy": policy,
+                            "invoice_date": invoice_date,
+                            "due": invoice_date + timedelta(days=30),
+                            "amount": round(rng.uniform(*amount_range), -1),
+                            "behaviour": self._pick(rng, PROFILES[profile]),
+                            "split": rng.random() < 0.15,
+                        }
+                    )
         plans.sort(key=lambda plan: (plan["invoice_date"], plan["partner"].id))
         # 2. Invoices, posted in date order
         for chunk in self._chunks(plans, batch_size):
-            moves = Move.with_context(**quiet).create([{
-                "move_type": "out_invoice", "partner_id": plan["partner"].id, "journal_id": journal.id,
-                "invoice_date": plan["invoice_date"], "invoice_date_due": plan["due"],
-                "invoice_payment_term_id": False,
-                "invoice_line_ids": [fields.Command.create({
-                    "name": "Prestations du mois", "quantity": 1, "price_unit": plan["amount"],
-                    "tax_ids": [fields.Command.set(sale_tax.ids)],
-                })],
-            } for plan in chunk])
+            moves = Move.with_context(**quiet).create(
+                [
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": plan["partner"].id,
+                        "journal_id": journal.id,
+                        "invoice_date": plan["invoice_date"],
+                        "invoice_date_due": plan["due"],
+                        "invoice_payment_term_id": False,
+                        "invoice_line_ids": [
+                            fields.Command.create(
+                                {
+                                    "name": "Prestations du mois",
+                                    "quantity": 1,
+                                    "price_unit": plan["amount"],
+                                    "tax_ids": [fields.Command.set(sale_tax.ids)],
+                                }
+                            )
+                        ],
+                    }
+                    for plan in chunk
+                ]
+            )
             moves.action_post()
-            for plan, move in zip(chunk, moves):
+            for plan, move in zip(chunk, moves, strict=False):
                 plan["move"] = move
                 plan["total"] = move.amount_total_signed
             if commit:
@@ -217,14 +277,26 @@ class RelanceDemo(models.AbstractModel):
         for move in (open_moves or self.env["account.move"]).filtered("relance_level_id"):
             partner = move.commercial_partner_id
             ladder = ladders.get(policies.get(partner), [])
-            plans.append({
-                "partner": partner, "policy": policies.get(partner), "invoice_date": move.invoice_date,
-                "due": move.invoice_date_due, "move": move, "total": move.amount_residual_signed,
-                "settlements": [], "dispute": None, "open": True, "keep_level": True,
-                "reminders": [(move.invoice_date_due + timedelta(days=level.delay), level) for level in ladder
-                              if level.delay <= move.relance_level_id.delay
-                              and move.invoice_date_due + timedelta(days=level.delay) < today],
-            })
+            plans.append(
+                {
+                    "partner": partner,
+                    "policy": policies.get(partner),
+                    "invoice_date": move.invoice_date,
+                    "due": move.invoice_date_due,
+                    "move": move,
+                    "total": move.amount_residual_signed,
+                    "settlements": [],
+                    "dispute": None,
+                    "open": True,
+                    "keep_level": True,
+                    "reminders": [
+                        (move.invoice_date_due + timedelta(days=level.delay), level)
+                        for level in ladder
+                        if level.delay <= move.relance_level_id.delay
+                        and move.invoice_date_due + timedelta(days=level.delay) < today
+                    ],
+                }
+            )
         # 4. Settlements, then reminders written as the engine writes them
         counts = self._write_settlements(company, plans, today, batch_size, commit, quiet)
         counts.update(self._write_reminders(company, plans, today, batch_size, commit, quiet))
@@ -244,7 +316,7 @@ class RelanceDemo(models.AbstractModel):
     @staticmethod
     def _chunks(items, size):
         for start in range(0, len(items), size):
-            yield items[start:start + size]
+            yield items[start : start + size]
 
     @api.model
     def _play(self, rng, plan, ladder, today):
@@ -281,7 +353,10 @@ class RelanceDemo(models.AbstractModel):
             pay_date = max(pay_date, plan["invoice_date"] + timedelta(days=1))
             if plan["split"] and pay_date - timedelta(days=10) > plan["invoice_date"]:
                 first = round(total * 0.4, 2)
-                plan["settlements"] += [(pay_date - timedelta(days=10), "paid", first), (pay_date, "paid", total - first)]
+                plan["settlements"] += [
+                    (pay_date - timedelta(days=10), "paid", first),
+                    (pay_date, "paid", total - first),
+                ]
             else:
                 plan["settlements"].append((pay_date, "paid", total))
         settled = sum(amount for _day, _kind, amount in plan["settlements"])
@@ -290,22 +365,37 @@ class RelanceDemo(models.AbstractModel):
     @api.model
     def _write_settlements(self, company, plans, today, batch_size, commit, quiet):
         """Payments (batched, reconciled with their invoice), credit notes and write-offs."""
-        payments = [(plan, day, amount) for plan in plans for day, kind, amount in plan["settlements"] if kind == "paid"]
+        payments = [
+            (plan, day, amount) for plan in plans for day, kind, amount in plan["settlements"] if kind == "paid"
+        ]
         bank = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "bank")], limit=1)
         Payment = self.env["account.payment"].with_company(company).with_context(**quiet)
         AML = self.env["account.move.line"]
         for chunk in self._chunks(payments, batch_size):
-            records = Payment.create([{
-                "payment_type": "inbound", "partner_type": "customer", "partner_id": plan["partner"].id,
-                "amount": amount, "date": day, "journal_id": bank.id,
-            } for plan, day, amount in chunk])
+            records = Payment.create(
+                [
+                    {
+                        "payment_type": "inbound",
+                        "partner_type": "customer",
+                        "partner_id": plan["partner"].id,
+                        "amount": amount,
+                        "date": day,
+                        "journal_id": bank.id,
+                    }
+                    for plan, day, amount in chunk
+                ]
+            )
             records.action_post()
             reconcile = []
-            for (plan, _day, _amount), payment in zip(chunk, records):
-                invoice_line = plan["move"].line_ids.filtered(lambda l: l.account_type == "asset_receivable")
+            for (plan, _day, _amount), payment in zip(chunk, records, strict=False):
+                invoice_line = plan["move"].line_ids.filtered(lambda line: line.account_type == "asset_receivable")
                 if payment.move_id:
-                    reconcile.append(invoice_line + payment.move_id.line_ids.filtered(
-                        lambda l, account=invoice_line.account_id: l.account_id == account))
+                    reconcile.append(
+                        invoice_line
+                        + payment.move_id.line_ids.filtered(
+                            lambda aml, account=invoice_line.account_id: aml.account_id == account
+                        )
+                    )
                 else:  # no outstanding account: Odoo matches the payment without an entry
                     payment.invoice_ids = plan["move"]
             if reconcile:
@@ -315,32 +405,63 @@ class RelanceDemo(models.AbstractModel):
         credits = [(plan, day) for plan in plans for day, kind, _amount in plan["settlements"] if kind == "credited"]
         for plan, day in credits:
             plan["move"].with_context(**quiet)._reverse_moves(
-                [{"date": day, "invoice_date": day, "ref": f"Avoir : litige sur {plan['move'].name}"}], cancel=True)
-        write_offs = [(plan, day, amount) for plan in plans
-                      for day, kind, amount in plan["settlements"] if kind == "written_off"]
+                [{"date": day, "invoice_date": day, "ref": f"Avoir : litige sur {plan['move'].name}"}], cancel=True
+            )
+        write_offs = [
+            (plan, day, amount) for plan in plans for day, kind, amount in plan["settlements"] if kind == "written_off"
+        ]
         if write_offs:
-            misc = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "general")],
-                                                      limit=1)
-            loss = self.env["account.account"].with_company(company).search(
-                [*self.env["account.account"]._check_company_domain(company), ("code", "=like", "654%")], limit=1) \
-                or company.account_journal_early_pay_discount_loss_account_id or misc.default_account_id
-            entries = self.env["account.move"].with_company(company).with_context(**quiet).create([{
-                "move_type": "entry", "date": day, "journal_id": misc.id, "ref": f"Créance irrécouvrable {plan['move'].name}",
-                "line_ids": [
-                    fields.Command.create({"name": "Perte sur créance irrécouvrable", "account_id": loss.id,
-                                           "debit": amount}),
-                    fields.Command.create({"name": "Perte sur créance irrécouvrable", "partner_id": plan["partner"].id,
-                                           "account_id": plan["move"].line_ids.filtered(
-                                               lambda l: l.account_type == "asset_receivable").account_id.id,
-                                           "credit": amount}),
-                ],
-            } for plan, day, amount in write_offs])
+            misc = self.env["account.journal"].search(
+                [("company_id", "=", company.id), ("type", "=", "general")], limit=1
+            )
+            loss = (
+                self.env["account.account"]
+                .with_company(company)
+                .search(
+                    [*self.env["account.account"]._check_company_domain(company), ("code", "=like", "654%")], limit=1
+                )
+                or company.account_journal_early_pay_discount_loss_account_id
+                or misc.default_account_id
+            )
+            entries = (
+                self.env["account.move"]
+                .with_company(company)
+                .with_context(**quiet)
+                .create(
+                    [
+                        {
+                            "move_type": "entry",
+                            "date": day,
+                            "journal_id": misc.id,
+                            "ref": f"Créance irrécouvrable {plan['move'].name}",
+                            "line_ids": [
+                                fields.Command.create(
+                                    {"name": "Perte sur créance irrécouvrable", "account_id": loss.id, "debit": amount}
+                                ),
+                                fields.Command.create(
+                                    {
+                                        "name": "Perte sur créance irrécouvrable",
+                                        "partner_id": plan["partner"].id,
+                                        "account_id": plan["move"]
+                                        .line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+                                        .account_id.id,
+                                        "credit": amount,
+                                    }
+                                ),
+                            ],
+                        }
+                        for plan, day, amount in write_offs
+                    ]
+                )
+            )
             entries.action_post()
-            AML._reconcile_plan([
-                plan["move"].line_ids.filtered(lambda l: l.account_type == "asset_receivable")
-                + entry.line_ids.filtered(lambda l: l.account_type == "asset_receivable")
-                for (plan, _day, _amount), entry in zip(write_offs, entries)
-            ])
+            AML._reconcile_plan(
+                [
+                    plan["move"].line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+                    + entry.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+                    for (plan, _day, _amount), entry in zip(write_offs, entries, strict=False)
+                ]
+            )
         if commit:
             commit()
         return {"payments": len(payments), "credit_notes": len(credits), "write_offs": len(write_offs)}
@@ -366,35 +487,72 @@ class RelanceDemo(models.AbstractModel):
                 lines = []
                 for index, plan in enumerate(partner_plans):
                     residual = plan["total"] - sum(a for d, _k, a in plan["settlements"] if d < day)
-                    disputed = plan["dispute"] and plan["dispute"][0] <= day and (
-                        not plan["dispute"][1] or plan["dispute"][1] > day)
-                    if index in climbing or (plan["due"] < day and company_round(residual) > 0 and not disputed
-                                             and plan["invoice_date"] <= day):
+                    disputed = (
+                        plan["dispute"]
+                        and plan["dispute"][0] <= day
+                        and (not plan["dispute"][1] or plan["dispute"][1] > day)
+                    )
+                    if index in climbing or (
+                        plan["due"] < day
+                        and company_round(residual) > 0
+                        and not disputed
+                        and plan["invoice_date"] <= day
+                    ):
                         lines.append((plan, climbing.get(index), company_round(residual)))
-                comm_vals.append(({
-                    "company_id": company.id, "partner_id": partner.id, "level_id": level.id, "date": day,
-                    "state": "sent", "origin": "cron", "user_id": collector.id, "attempt_count": 1,
-                    "amount_due": sum(residual for _p, _l, residual in lines),
-                    "validated_by_id": collector.id if level.validation_required else False,
-                    "line_ids": [fields.Command.create({
-                        "move_id": plan["move"].id, "level_id": climb.id if climb else False,
-                        "date_due": plan["due"], "days_late": (day - plan["due"]).days, "amount_residual": residual,
-                    }) for plan, climb, residual in lines],
-                }, level, [plan["move"].id for plan, _c, _r in lines]))
+                comm_vals.append(
+                    (
+                        {
+                            "company_id": company.id,
+                            "partner_id": partner.id,
+                            "level_id": level.id,
+                            "date": day,
+                            "state": "sent",
+                            "origin": "cron",
+                            "user_id": collector.id,
+                            "attempt_count": 1,
+                            "amount_due": sum(residual for _p, _l, residual in lines),
+                            "validated_by_id": collector.id if level.validation_required else False,
+                            "line_ids": [
+                                fields.Command.create(
+                                    {
+                                        "move_id": plan["move"].id,
+                                        "level_id": climb.id if climb else False,
+                                        "date_due": plan["due"],
+                                        "days_late": (day - plan["due"]).days,
+                                        "amount_residual": residual,
+                                    }
+                                )
+                                for plan, climb, residual in lines
+                            ],
+                        },
+                        level,
+                        [plan["move"].id for plan, _c, _r in lines],
+                    )
+                )
                 if level.action_call:
-                    paid_soon = any(d <= day + timedelta(days=10) for plan in partner_plans
-                                    for d, kind, _a in plan["settlements"] if kind == "paid" and d >= day)
+                    paid_soon = any(
+                        d <= day + timedelta(days=10)
+                        for plan in partner_plans
+                        for d, kind, _a in plan["settlements"]
+                        if kind == "paid" and d >= day
+                    )
                     call_day = day + timedelta(days=1)
                     if call_day < today:
-                        calls.append({
-                            "company_id": company.id, "partner_id": partner.id, "level_id": level.id,
-                            "move_ids": [fields.Command.set([plan["move"].id for plan, _c, _r in lines])],
-                            "user_id": collector.id, "kind": "call", "direction": "out",
-                            "call_outcome": "promise" if paid_soon else "voicemail",
-                            "summary": "Appel : promesse de règlement" if paid_soon else "Appel : message laissé",
-                            "amount": sum(residual for _p, _l, residual in lines),
-                            "date": datetime.combine(call_day, time(10, 30)),
-                        })
+                        calls.append(
+                            {
+                                "company_id": company.id,
+                                "partner_id": partner.id,
+                                "level_id": level.id,
+                                "move_ids": [fields.Command.set([plan["move"].id for plan, _c, _r in lines])],
+                                "user_id": collector.id,
+                                "kind": "call",
+                                "direction": "out",
+                                "call_outcome": "promise" if paid_soon else "voicemail",
+                                "summary": "Appel : promesse de règlement" if paid_soon else "Appel : message laissé",
+                                "amount": sum(residual for _p, _l, residual in lines),
+                                "date": datetime.combine(call_day, time(10, 30)),
+                            }
+                        )
             for plan in partner_plans:
                 if plan["open"] and plan["reminders"] and not plan.get("keep_level"):
                     day, level = plan["reminders"][-1]
@@ -402,31 +560,49 @@ class RelanceDemo(models.AbstractModel):
         Comm = self.env["relance.communication"].with_company(company).with_context(**quiet).sudo()
         for chunk in self._chunks(comm_vals, batch_size):
             comms = Comm.create([vals for vals, _level, _moves in chunk])
-            for comm, (vals, level, move_ids) in zip(comms, chunk):
+            for comm, (vals, level, move_ids) in zip(comms, chunk, strict=False):
                 common = {
-                    "company_id": company.id, "partner_id": vals["partner_id"], "level_id": level.id,
-                    "move_ids": [fields.Command.set(move_ids)], "communication_id": comm.id,
-                    "user_id": vals["user_id"], "amount": vals["amount_due"], "direction": "out",
+                    "company_id": company.id,
+                    "partner_id": vals["partner_id"],
+                    "level_id": level.id,
+                    "move_ids": [fields.Command.set(move_ids)],
+                    "communication_id": comm.id,
+                    "user_id": vals["user_id"],
+                    "amount": vals["amount_due"],
+                    "direction": "out",
                     "date": datetime.combine(vals["date"], time(8, 30)),
                 }
                 if level.action_email:
                     interactions.append(dict(common, kind="email", summary=f"Email : {level.name}"))
                 if level.action_registered_letter:
-                    interactions.append(dict(
-                        common, kind="registered_letter", summary=f"Recommandé : {level.name}",
-                        lrar_status="received", lrar_sent_date=vals["date"] + timedelta(days=1),
-                        lrar_receipt_date=vals["date"] + timedelta(days=3),
-                        tracking_number=f"1A{comm.id:011d}",
-                    ))
+                    interactions.append(
+                        dict(
+                            common,
+                            kind="registered_letter",
+                            summary=f"Recommandé : {level.name}",
+                            lrar_status="received",
+                            lrar_sent_date=vals["date"] + timedelta(days=1),
+                            lrar_receipt_date=vals["date"] + timedelta(days=3),
+                            tracking_number=f"1A{comm.id:011d}",
+                        )
+                    )
                 elif level.action_letter:
                     interactions.append(dict(common, kind="letter", summary=f"Courrier : {level.name}"))
                 if level.action_handoff:
-                    interactions.append(dict(common, kind="handoff", direction="internal",
-                                             summary=f"Transmis au recouvrement : {level.name}"))
-                if not (level.action_email or level.action_letter or level.action_registered_letter
-                        or level.action_handoff):
-                    interactions.append(dict(common, kind="note", direction="internal",
-                                             summary=f"Étape : {level.name}"))
+                    interactions.append(
+                        dict(
+                            common,
+                            kind="handoff",
+                            direction="internal",
+                            summary=f"Transmis au recouvrement : {level.name}",
+                        )
+                    )
+                if not (
+                    level.action_email or level.action_letter or level.action_registered_letter or level.action_handoff
+                ):
+                    interactions.append(
+                        dict(common, kind="note", direction="internal", summary=f"Étape : {level.name}")
+                    )
             if commit:
                 commit()
         Interaction = self.env["relance.interaction"].with_context(**quiet).sudo()
@@ -441,20 +617,32 @@ class RelanceDemo(models.AbstractModel):
         reason = self.env.ref("relance_impayes.dispute_reason_invoice_not_received")
         for plan in disputes:
             opened, resolved = plan["dispute"]
-            dispute = self.env["relance.dispute"].with_context(**quiet).create({
-                "company_id": company.id, "partner_id": plan["partner"].id,
-                "move_ids": [fields.Command.set(plan["move"].ids)], "reason_id": reason.id,
-                "description": "Prestation contestée par le client",
-                "user_id": plan["partner"].with_company(company)._relance_collector().id,
-            })
+            dispute = (
+                self.env["relance.dispute"]
+                .with_context(**quiet)
+                .create(
+                    {
+                        "company_id": company.id,
+                        "partner_id": plan["partner"].id,
+                        "move_ids": [fields.Command.set(plan["move"].ids)],
+                        "reason_id": reason.id,
+                        "description": "Prestation contestée par le client",
+                        "user_id": plan["partner"].with_company(company)._relance_collector().id,
+                    }
+                )
+            )
             values = {"date_open": opened}
             if resolved:
                 values.update(state="resolved", resolution="customer", date_resolved=resolved)
             dispute.sudo().write(values)
         if commit:
             commit()
-        return {"reminders": len(comm_vals), "interactions": len(interactions), "calls": len(calls),
-                "disputes": len(disputes)}
+        return {
+            "reminders": len(comm_vals),
+            "interactions": len(interactions),
+            "calls": len(calls),
+            "disputes": len(disputes),
+        }
 
 
 def company_round(amount):

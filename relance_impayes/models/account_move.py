@@ -1,5 +1,3 @@
-from dateutil.relativedelta import relativedelta
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
@@ -32,7 +30,9 @@ class AccountMove(models.Model):
         "relance.level", string="Next level", compute="_compute_relance_next_date", store=True, copy=False
     )
     relance_excluded = fields.Boolean(
-        "Excluded from reminders", copy=False, tracking=True,
+        "Excluded from reminders",
+        copy=False,
+        tracking=True,
         help="This invoice is never reminded while the box is ticked.",
     )
     relance_exclusion_reason = fields.Char("Exclusion reason", copy=False, tracking=True)
@@ -48,18 +48,35 @@ class AccountMove(models.Model):
     )
     relance_interaction_count = fields.Integer("Reminders", compute="_compute_relance_interaction_count")
     relance_promise_ids = fields.Many2many(
-        "relance.promise", "relance_promise_account_move_rel", "move_id", "promise_id", string="Promises",
-        copy=False, readonly=True,
+        "relance.promise",
+        "relance_promise_account_move_rel",
+        "move_id",
+        "promise_id",
+        string="Promises",
+        copy=False,
+        readonly=True,
     )
     relance_plan_ids = fields.Many2many(
-        "relance.payment.plan", "relance_payment_plan_account_move_rel", "move_id", "plan_id",
-        string="Payment plans", copy=False, readonly=True,
+        "relance.payment.plan",
+        "relance_payment_plan_account_move_rel",
+        "move_id",
+        "plan_id",
+        string="Payment plans",
+        copy=False,
+        readonly=True,
     )
     relance_dispute_ids = fields.Many2many(
-        "relance.dispute", "relance_dispute_account_move_rel", "move_id", "dispute_id", string="Disputes",
-        copy=False, readonly=True,
+        "relance.dispute",
+        "relance_dispute_account_move_rel",
+        "move_id",
+        "dispute_id",
+        string="Disputes",
+        copy=False,
+        readonly=True,
     )
-    relance_disputed = fields.Boolean("Disputed", compute="_compute_relance_disputed", search="_search_relance_disputed")
+    relance_disputed = fields.Boolean(
+        "Disputed", compute="_compute_relance_disputed", search="_search_relance_disputed"
+    )
 
     # ------------------------------------------------------------------
     # Where each invoice stands: the engine decides (see relance.engine)
@@ -86,10 +103,20 @@ class AccountMove(models.Model):
         return domain if (operator == "=") == value else ~domain
 
     @api.depends(
-        "relance_level_id", "relance_date", "invoice_date_due", "payment_state", "state",
-        "move_type", "relance_excluded", "commercial_partner_id", "relance_dispute_ids.state",
-        "relance_plan_ids.state", "relance_promise_ids.state", "relance_promise_ids.date_limit",
-        "relance_interaction_ids.lrar_status", "relance_interaction_ids.lrar_receipt_date",
+        "relance_level_id",
+        "relance_date",
+        "invoice_date_due",
+        "payment_state",
+        "state",
+        "move_type",
+        "relance_excluded",
+        "commercial_partner_id",
+        "relance_dispute_ids.state",
+        "relance_plan_ids.state",
+        "relance_promise_ids.state",
+        "relance_promise_ids.date_limit",
+        "relance_interaction_ids.lrar_status",
+        "relance_interaction_ids.lrar_receipt_date",
     )
     def _compute_relance_next_date(self):
         steps = self.env["relance.engine"]._next_steps(self)
@@ -108,9 +135,7 @@ class AccountMove(models.Model):
 
     def _compute_relance_interaction_count(self):
         counts = dict(
-            self.env["relance.interaction"]._read_group(
-                [("move_ids", "in", self.ids)], ["move_ids"], ["__count"]
-            )
+            self.env["relance.interaction"]._read_group([("move_ids", "in", self.ids)], ["move_ids"], ["__count"])
         )
         for move in self:
             move.relance_interaction_count = counts.get(move, 0)
@@ -144,9 +169,11 @@ class AccountMove(models.Model):
         if vals.get("relance_excluded") and not vals.get("relance_exclusion_reason"):
             for move in self:
                 if not move.relance_exclusion_reason:
-                    raise UserError(self.env._(
-                        "Give a reason to exclude invoice %(invoice)s from reminders.", invoice=move.display_name
-                    ))
+                    raise UserError(
+                        self.env._(
+                            "Give a reason to exclude invoice %(invoice)s from reminders.", invoice=move.display_name
+                        )
+                    )
         if "relance_excluded" in vals and not vals["relance_excluded"]:
             vals.setdefault("relance_exclusion_reason", False)
         return super().write(vals)
@@ -162,47 +189,69 @@ class AccountMove(models.Model):
     # Penalties (relance.penalty), limitation (relance.limitation), credit hold (relance.credit)
     # ------------------------------------------------------------------
     relance_penalty_waived = fields.Boolean(
-        "Penalties waived", copy=False, tracking=True,
+        "Penalties waived",
+        copy=False,
+        tracking=True,
         help="No late-payment penalty nor recovery indemnity is claimed for this invoice.",
     )
     relance_penalty_waive_reason = fields.Char("Reason for waiving penalties", copy=False, tracking=True)
     relance_interest_amount = fields.Monetary(
-        "Late-payment interest", compute="_compute_relance_penalty_amounts", currency_field="currency_id",
+        "Late-payment interest",
+        compute="_compute_relance_penalty_amounts",
+        currency_field="currency_id",
         help="Late-payment penalties (or legal interest for a private customer after a formal notice) "
         "accrued up to today.",
     )
     relance_indemnity_amount = fields.Monetary(
-        "Recovery indemnity", compute="_compute_relance_penalty_amounts", currency_field="currency_id",
+        "Recovery indemnity",
+        compute="_compute_relance_penalty_amounts",
+        currency_field="currency_id",
         help="Fixed indemnity for recovery costs owed by a business customer for an invoice paid late.",
     )
     relance_penalty_total = fields.Monetary(
-        "Penalties due", compute="_compute_relance_penalty_amounts", currency_field="currency_id",
+        "Penalties due",
+        compute="_compute_relance_penalty_amounts",
+        currency_field="currency_id",
     )
     relance_penalty_warning = fields.Char(
-        "Rate warning", compute="_compute_relance_penalty_amounts",
+        "Rate warning",
+        compute="_compute_relance_penalty_amounts",
         help="Shown when a half-year has no reference rate yet and the latest known one was used.",
     )
     relance_penalty_line_ids = fields.One2many(
         "account.move.line", "relance_penalty_source_id", string="Penalty invoice lines", readonly=True
     )
     relance_interest_charged = fields.Monetary(
-        "Interest invoiced", compute="_compute_relance_charged", store=True, currency_field="currency_id",
+        "Interest invoiced",
+        compute="_compute_relance_charged",
+        store=True,
+        currency_field="currency_id",
         help="Late-payment interest of this invoice already put on a penalty invoice (draft or posted).",
     )
     relance_penalty_charged_until = fields.Date(
-        "Interest invoiced up to", compute="_compute_relance_charged", store=True,
+        "Interest invoiced up to",
+        compute="_compute_relance_charged",
+        store=True,
     )
     relance_indemnity_charged = fields.Boolean(
-        "Indemnity invoiced", compute="_compute_relance_charged", store=True,
+        "Indemnity invoiced",
+        compute="_compute_relance_charged",
+        store=True,
     )
     relance_is_penalty_invoice = fields.Boolean(
-        "Penalty invoice", compute="_compute_relance_is_penalty_invoice", store=True,
+        "Penalty invoice",
+        compute="_compute_relance_is_penalty_invoice",
+        store=True,
     )
     relance_penalty_source_ids = fields.Many2many(
-        "account.move", compute="_compute_relance_penalty_sources", string="Invoices charged",
+        "account.move",
+        compute="_compute_relance_penalty_sources",
+        string="Invoices charged",
     )
     relance_prescription_date = fields.Date(
-        "Time-barred on", compute="_compute_relance_prescription_date", store=True,
+        "Time-barred on",
+        compute="_compute_relance_prescription_date",
+        store=True,
         help="Date at which the claim becomes time-barred: 5 years after the due date between "
         "businesses, 2 years for a private customer.",
     )
@@ -212,15 +261,25 @@ class AccountMove(models.Model):
     def _check_relance_penalty_waive_reason(self):
         for move in self:
             if move.relance_penalty_waived and not (move.relance_penalty_waive_reason or "").strip():
-                raise ValidationError(self.env._(
-                    "Give a reason to waive the late-payment penalties of %(invoice)s.", invoice=move.display_name
-                ))
+                raise ValidationError(
+                    self.env._(
+                        "Give a reason to waive the late-payment penalties of %(invoice)s.", invoice=move.display_name
+                    )
+                )
 
     @api.depends(
-        "move_type", "state", "invoice_date_due", "currency_id", "amount_residual", "payment_state",
-        "relance_penalty_waived", "commercial_partner_id.relance_is_consumer",
-        "commercial_partner_id.relance_penalty_waived", "commercial_partner_id.relance_penalty_rate",
-        "company_id.relance_penalty_rate", "company_id.relance_indemnity_amount",
+        "move_type",
+        "state",
+        "invoice_date_due",
+        "currency_id",
+        "amount_residual",
+        "payment_state",
+        "relance_penalty_waived",
+        "commercial_partner_id.relance_is_consumer",
+        "commercial_partner_id.relance_penalty_waived",
+        "commercial_partner_id.relance_penalty_rate",
+        "company_id.relance_penalty_rate",
+        "company_id.relance_indemnity_amount",
     )
     @api.depends_context("relance_date", "company")
     def _compute_relance_penalty_amounts(self):
@@ -232,13 +291,17 @@ class AccountMove(models.Model):
             move.relance_penalty_total = result["total"]
             move.relance_penalty_warning = " ".join(result["warnings"]) or False
 
-    @api.depends("relance_penalty_line_ids.price_subtotal", "relance_penalty_line_ids.parent_state",
-                 "relance_penalty_line_ids.relance_penalty_date_to")
+    @api.depends(
+        "relance_penalty_line_ids.price_subtotal",
+        "relance_penalty_line_ids.parent_state",
+        "relance_penalty_line_ids.relance_penalty_date_to",
+    )
     def _compute_relance_charged(self):
         charged = self.env["relance.penalty"]._charged(self)
         for move in self:
-            (move.relance_interest_charged, move.relance_penalty_charged_until,
-             move.relance_indemnity_charged) = charged[move.id]
+            (move.relance_interest_charged, move.relance_penalty_charged_until, move.relance_indemnity_charged) = (
+                charged[move.id]
+            )
 
     @api.depends("invoice_line_ids.relance_penalty_source_id")
     def _compute_relance_penalty_sources(self):
@@ -302,7 +365,9 @@ class AccountMove(models.Model):
         return self.env._(
             "%(invoice)s cannot be posted: %(customer)s is on credit hold (%(reason)s). "
             "A Relances manager can override the hold for this invoice.",
-            invoice=self.display_name, customer=self.commercial_partner_id.display_name, reason=reason,
+            invoice=self.display_name,
+            customer=self.commercial_partner_id.display_name,
+            reason=reason,
         )
 
     def _relance_credit_log_moves(self):
@@ -322,7 +387,9 @@ class AccountMove(models.Model):
         if self.state == "draft" and self.relance_credit_hold:
             alerts["relance_credit_hold"] = {
                 "level": "danger",
-                "message": self.env._("Customer on credit hold: %(reason)s. Posting this invoice needs a Relances "
-                                      "manager's override.", reason=self.relance_hold_reason),
+                "message": self.env._(
+                    "Customer on credit hold: %(reason)s. Posting this invoice needs a Relances manager's override.",
+                    reason=self.relance_hold_reason,
+                ),
             }
         return alerts

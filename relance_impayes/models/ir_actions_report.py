@@ -24,9 +24,7 @@ from odoo.modules.module import get_module_path
 from odoo.addons.base.models.ir_actions_report import _wkhtml
 
 MODULE_PREFIX = "relance_impayes"
-STYLESHEET_RE = re.compile(
-    r'<link\b[^>]*\brel="stylesheet"[^>]*\bhref="/web/assets/([^"/]+)/([^"]+\.css)"[^>]*>'
-)
+STYLESHEET_RE = re.compile(r'<link\b[^>]*\brel="stylesheet"[^>]*\bhref="/web/assets/([^"/]+)/([^"]+\.css)"[^>]*>')
 BASE_RE = re.compile(r"<base\b[^>]*>")
 # url("/web/static/fonts/./lato/Lato-Bol.ttf?#x") -> module web, path static/fonts/...
 STATIC_URL_RE = re.compile(r"""url\((['"]?)/(\w+)/(static/[^'")?#]+)([^'")]*)\1\)""")
@@ -38,19 +36,13 @@ class IrActionsReport(models.Model):
     _inherit = "ir.actions.report"
 
     def _relance_is_ours(self):
-        return bool(self) and self.report_name.split(".", 1)[0].startswith(
-            MODULE_PREFIX
-        )
+        return bool(self) and self.report_name.split(".", 1)[0].startswith(MODULE_PREFIX)
 
     @api.model
     def _relance_inline_css(self, filename):
         """The CSS of the bundle named by ``/web/assets/<unique>/<filename>``."""
-        name, rtl, _asset_type, autoprefix = self.env["ir.asset"]._parse_bundle_name(
-            filename, False
-        )
-        bundle = self.env["ir.qweb"]._get_asset_bundle(
-            name, css=True, js=False, rtl=rtl, autoprefix=autoprefix
-        )
+        name, rtl, _asset_type, autoprefix = self.env["ir.asset"]._parse_bundle_name(filename, False)
+        bundle = self.env["ir.qweb"]._get_asset_bundle(name, css=True, js=False, rtl=rtl, autoprefix=autoprefix)
         css = bundle.css().sudo().raw.decode()
         return css if _wkhtml().is_patched_qt else FONT_FACE_RE.sub("", css)
 
@@ -77,9 +69,7 @@ class IrActionsReport(models.Model):
         def inline(match):
             filename = match[2]
             if filename not in cache:
-                cache[filename] = self._relance_localise_urls(
-                    self._relance_inline_css(filename), static_dirs
-                )
+                cache[filename] = self._relance_localise_urls(self._relance_inline_css(filename), static_dirs)
             return f"<style>{cache[filename]}</style>"
 
         return BASE_RE.sub("", STYLESHEET_RE.sub(inline, html))
@@ -107,14 +97,10 @@ class IrActionsReport(models.Model):
                 set_viewport_size=set_viewport_size,
             )
         static_dirs, cache = set(), {}
-        bodies = [
-            self._relance_offline_html(body, static_dirs, cache) for body in bodies
-        ]
+        bodies = [self._relance_offline_html(body, static_dirs, cache) for body in bodies]
         header = self._relance_offline_html(header, static_dirs, cache)
         footer = self._relance_offline_html(footer, static_dirs, cache)
-        return super(
-            IrActionsReport, self.with_context(**{OFFLINE_KEY: sorted(static_dirs)})
-        )._run_wkhtmltopdf(
+        return super(IrActionsReport, self.with_context(**{OFFLINE_KEY: sorted(static_dirs)}))._run_wkhtmltopdf(
             bodies,
             report_ref=report_ref,
             header=header,

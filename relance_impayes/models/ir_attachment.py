@@ -13,16 +13,19 @@ class IrAttachment(models.Model):
 
     _inherit = "ir.attachment"
 
-    _RELANCE_LOCKED_FIELDS = frozenset({"raw", "datas", "db_datas", "store_fname", "checksum", "url", "type",
-                                        "res_model", "res_id", "company_id"})
+    _RELANCE_LOCKED_FIELDS = frozenset(
+        {"raw", "datas", "db_datas", "store_fname", "checksum", "url", "type", "res_model", "res_id", "company_id"}
+    )
 
     def _relance_evidence(self):
         """The attachments of ``self`` that are evidence."""
         attachments = self.sudo()
         if not attachments.ids:
             return attachments
-        evidence = self.env["relance.interaction"].sudo().search(
-            [("attachment_ids", "in", attachments.ids)]).attachment_ids & attachments
+        evidence = (
+            self.env["relance.interaction"].sudo().search([("attachment_ids", "in", attachments.ids)]).attachment_ids
+            & attachments
+        )
         evidence |= attachments.filtered(lambda a: a.res_model == "relance.interaction" and a.res_id)
         on_plans = attachments.filtered(lambda a: a.res_model == "relance.payment.plan" and a.res_id)
         if on_plans:
@@ -40,14 +43,19 @@ class IrAttachment(models.Model):
 
     def write(self, vals):
         if not self.env.su and self._RELANCE_LOCKED_FIELDS & vals.keys() and self._relance_evidence():
-            raise AccessError(self.env._(
-                "This document is kept as evidence of your exchanges with the customer: "
-                "it cannot be replaced or moved."))
+            raise AccessError(
+                self.env._(
+                    "This document is kept as evidence of your exchanges with the customer: "
+                    "it cannot be replaced or moved."
+                )
+            )
         return super().write(vals)
 
     def unlink(self):
         if not self.env.su and self._relance_evidence():
-            raise AccessError(self.env._(
-                "This document is kept as evidence of your exchanges with the customer: "
-                "it cannot be deleted."))
+            raise AccessError(
+                self.env._(
+                    "This document is kept as evidence of your exchanges with the customer: it cannot be deleted."
+                )
+            )
         return super().unlink()

@@ -7,7 +7,9 @@ class MailActivity(models.Model):
     _inherit = "mail.activity"
 
     relance_priority = fields.Float(
-        "Call priority", index=True, readonly=True,
+        "Call priority",
+        index=True,
+        readonly=True,
         help="Amount overdue times days late when the call was planned: the call queue starts with the largest.",
     )
 

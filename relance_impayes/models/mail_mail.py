@@ -7,8 +7,8 @@ class MailMail(models.Model):
     def _postprocess_sent_message(self, success_pids, success_emails, failure_reason=False, failure_type=None):
         """A reminder counts as sent only when its email really left; a failure stays visible
         and retried, and its invoices do not climb."""
-        comms = self.env["relance.communication"].sudo().search(
-            [("mail_id", "in", self.ids), ("state", "=", "sending")]
+        comms = (
+            self.env["relance.communication"].sudo().search([("mail_id", "in", self.ids), ("state", "=", "sending")])
         )
         for comm in comms:
             mail = comm.mail_id

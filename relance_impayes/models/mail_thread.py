@@ -6,8 +6,16 @@ AUTO_REPLY_HEADERS = {
     "x-autorespond": lambda v: bool(v),
     "precedence": lambda v: (v or "").lower() in ("auto_reply", "bulk", "junk"),
 }
-AUTO_REPLY_SUBJECTS = ("out of office", "automatic reply", "auto-reply", "autoreply", "absence",
-                       "réponse automatique", "reponse automatique", "message d'absence")
+AUTO_REPLY_SUBJECTS = (
+    "out of office",
+    "automatic reply",
+    "auto-reply",
+    "autoreply",
+    "absence",
+    "réponse automatique",
+    "reponse automatique",
+    "message d'absence",
+)
 
 
 class MailThread(models.AbstractModel):
@@ -20,4 +28,5 @@ class MailThread(models.AbstractModel):
             check(message.get(header)) for header, check in AUTO_REPLY_HEADERS.items() if message.get(header)
         ) or any(marker in subject for marker in AUTO_REPLY_SUBJECTS)
         return super(MailThread, self.with_context(relance_auto_reply=auto))._message_route_process(
-            message, message_dict, routes)
+            message, message_dict, routes
+        )

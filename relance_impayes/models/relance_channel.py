@@ -6,6 +6,7 @@ performing, marking sent, the evidence, the action summary and the letter report
 registry. Adding a channel is one small module that appends a descriptor to it (see the
 ``relance_impayes_sms`` bridge) and adds its boolean on ``relance.level``.
 """
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
@@ -39,8 +40,17 @@ class RelanceCommunication(models.Model):
         and a registered letter)."""
         label = self.env["relance.level"]._fields[field].get_description(self.env)["string"]
         return {
-            "code": code, "field": field, "label": label, "kind": None, "check": None, "perform": None,
-            "waits": False, "on_sent": None, "evidence": None, "report": None, "supersedes": (),
+            "code": code,
+            "field": field,
+            "label": label,
+            "kind": None,
+            "check": None,
+            "perform": None,
+            "waits": False,
+            "on_sent": None,
+            "evidence": None,
+            "report": None,
+            "supersedes": (),
             **values,
         }
 
@@ -51,18 +61,38 @@ class RelanceCommunication(models.Model):
         Order is the performing order: letters first (the email attaches them), channels that
         cannot be taken back (an SMS) last."""
         return [
-            self._relance_channel("letter", "action_letter", kind="letter", check="_relance_check_postal_address",
-                                  perform="_action_letter", evidence="_evidence_letter",
-                                  report="relance_impayes.action_report_relance_letter"),
-            self._relance_channel("registered_letter", "action_registered_letter", kind="registered_letter",
-                                  check="_relance_check_postal_address", perform="_action_letter",
-                                  evidence="_evidence_registered_letter", supersedes=("letter",),
-                                  report="relance_impayes.action_report_mise_en_demeure"),
-            self._relance_channel("email", "action_email", kind="email", check="_relance_check_email",
-                                  perform="_action_email", waits=True, evidence="_evidence_email"),
+            self._relance_channel(
+                "letter",
+                "action_letter",
+                kind="letter",
+                check="_relance_check_postal_address",
+                perform="_action_letter",
+                evidence="_evidence_letter",
+                report="relance_impayes.action_report_relance_letter",
+            ),
+            self._relance_channel(
+                "registered_letter",
+                "action_registered_letter",
+                kind="registered_letter",
+                check="_relance_check_postal_address",
+                perform="_action_letter",
+                evidence="_evidence_registered_letter",
+                supersedes=("letter",),
+                report="relance_impayes.action_report_mise_en_demeure",
+            ),
+            self._relance_channel(
+                "email",
+                "action_email",
+                kind="email",
+                check="_relance_check_email",
+                perform="_action_email",
+                waits=True,
+                evidence="_evidence_email",
+            ),
             self._relance_channel("call", "action_call", on_sent="_action_call"),
-            self._relance_channel("handoff", "action_handoff", kind="handoff", on_sent="_action_handoff",
-                                  evidence="_evidence_handoff"),
+            self._relance_channel(
+                "handoff", "action_handoff", kind="handoff", on_sent="_action_handoff", evidence="_evidence_handoff"
+            ),
         ]
 
     def _relance_active_channels(self):
@@ -90,18 +120,22 @@ class RelanceCommunication(models.Model):
 
     def _relance_check_email(self):
         if not (self.contact_id.email or "").strip():
-            raise UserError(self.env._(
-                "%(contact)s has no email address: add one on the customer's invoice contact, then retry.",
-                contact=self._relance_contact_name(),
-            ))
+            raise UserError(
+                self.env._(
+                    "%(contact)s has no email address: add one on the customer's invoice contact, then retry.",
+                    contact=self._relance_contact_name(),
+                )
+            )
 
     def _relance_check_postal_address(self):
         contact = self.contact_id
         if not (contact.street and contact.zip and contact.city):
-            raise UserError(self.env._(
-                "%(contact)s has no complete postal address (street, ZIP, city): complete it, then retry.",
-                contact=self._relance_contact_name(),
-            ))
+            raise UserError(
+                self.env._(
+                    "%(contact)s has no complete postal address (street, ZIP, city): complete it, then retry.",
+                    contact=self._relance_contact_name(),
+                )
+            )
 
     # ------------------------------------------------------------------
     # Letters
@@ -110,19 +144,32 @@ class RelanceCommunication(models.Model):
         """The report of the first active channel that prints one (a registered letter is the
         formal notice, mise en demeure); the reminder letter otherwise (preview)."""
         self.ensure_one()
-        xmlid = next((c["report"] for c in self._relance_active_channels() if c["report"]),
-                     "relance_impayes.action_report_relance_letter")
+        xmlid = next(
+            (c["report"] for c in self._relance_active_channels() if c["report"]),
+            "relance_impayes.action_report_relance_letter",
+        )
         return self.env.ref(xmlid)
 
     def _action_letter(self):
         report = self._letter_report()
-        pdf, _fmt = report._render_qweb_pdf(report.report_name, self.ids, data={"date": fields.Date.to_string(self.date)})
-        name = self.env._("Letter %(level)s - %(customer)s - %(date)s.pdf",
-                          level=self.level_id.name, customer=self.partner_id.name, date=self.date)
-        attachment = self.env["ir.attachment"].create({
-            "name": name, "raw": pdf, "mimetype": "application/pdf",
-            "res_model": self._name, "res_id": self.id,
-        })
+        pdf, _fmt = report._render_qweb_pdf(
+            report.report_name, self.ids, data={"date": fields.Date.to_string(self.date)}
+        )
+        name = self.env._(
+            "Letter %(level)s - %(customer)s - %(date)s.pdf",
+            level=self.level_id.name,
+            customer=self.partner_id.name,
+            date=self.date,
+        )
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": name,
+                "raw": pdf,
+                "mimetype": "application/pdf",
+                "res_model": self._name,
+                "res_id": self.id,
+            }
+        )
         self.letter_id = attachment
 
     # ------------------------------------------------------------------
@@ -147,13 +194,16 @@ class RelanceCommunication(models.Model):
         for move in self.line_ids.move_id:
             pdf = move.invoice_pdf_report_id
             if not pdf:
-                content, _fmt = self.env["ir.actions.report"]._render_qweb_pdf(
-                    "account.account_invoices", move.ids
+                content, _fmt = self.env["ir.actions.report"]._render_qweb_pdf("account.account_invoices", move.ids)
+                pdf = attachments.create(
+                    {
+                        "name": f"{(move.name or '').replace('/', '_')}.pdf",
+                        "raw": content,
+                        "mimetype": "application/pdf",
+                        "res_model": self._name,
+                        "res_id": self.id,
+                    }
                 )
-                pdf = attachments.create({
-                    "name": f"{(move.name or '').replace('/', '_')}.pdf", "raw": content,
-                    "mimetype": "application/pdf", "res_model": self._name, "res_id": self.id,
-                })
             attachments |= pdf
         return attachments
 
@@ -161,19 +211,25 @@ class RelanceCommunication(models.Model):
         subject, body = self._render_email()
         company = self.company_id
         attachments = self.letter_id | self._invoice_attachments()
-        mail = self.env["mail.mail"].sudo().create({
-            "subject": subject,
-            "body_html": body,
-            "email_from": (self.user_id.email_formatted if self.user_id.email else company.email_formatted)
-            or self.env.user.email_formatted,
-            "reply_to": company.relance_reply_to or False,
-            "recipient_ids": [fields.Command.link(self.contact_id.id)],
-            "model": self._name,
-            "res_id": self.id,
-            "auto_delete": False,
-            "attachment_ids": [fields.Command.set(attachments.ids)],
-            "message_type": "email_outgoing",
-        })
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                {
+                    "subject": subject,
+                    "body_html": body,
+                    "email_from": (self.user_id.email_formatted if self.user_id.email else company.email_formatted)
+                    or self.env.user.email_formatted,
+                    "reply_to": company.relance_reply_to or False,
+                    "recipient_ids": [fields.Command.link(self.contact_id.id)],
+                    "model": self._name,
+                    "res_id": self.id,
+                    "auto_delete": False,
+                    "attachment_ids": [fields.Command.set(attachments.ids)],
+                    "message_type": "email_outgoing",
+                }
+            )
+        )
         self.mail_id = mail
 
     # ------------------------------------------------------------------
@@ -183,8 +239,9 @@ class RelanceCommunication(models.Model):
         self.partner_id._relance_schedule_call(
             self.date,
             summary=self.env._("Call about %(amount)s overdue", amount=self._format_amount(self.amount_due)),
-            note=self.env._("Level %(level)s: %(count)s invoice(s) overdue.", level=self.level_id.name,
-                            count=len(self.line_ids)),
+            note=self.env._(
+                "Level %(level)s: %(count)s invoice(s) overdue.", level=self.level_id.name, count=len(self.line_ids)
+            ),
             user=self.user_id or self.env.user,
         )
 
@@ -193,8 +250,10 @@ class RelanceCommunication(models.Model):
             "mail.mail_activity_data_todo",
             date_deadline=self.date,
             summary=self.env._("Hand the file over to recovery"),
-            note=self.env._("Prepare the recovery file and hand it to a commissaire de justice, an agency or "
-                            "file an injonction de payer."),
+            note=self.env._(
+                "Prepare the recovery file and hand it to a commissaire de justice, an agency or "
+                "file an injonction de payer."
+            ),
             user_id=(self.user_id or self.env.user).id,
         )
 
@@ -208,19 +267,44 @@ class RelanceCommunication(models.Model):
         mail = self.mail_id
         if not mail:
             return []
-        return [dict(common, kind=channel["kind"], summary=mail.subject, body=mail.body_html,
-                     mail_message_id=mail.mail_message_id.id,
-                     attachment_ids=[fields.Command.set(mail.attachment_ids.ids)])]
+        return [
+            dict(
+                common,
+                kind=channel["kind"],
+                summary=mail.subject,
+                body=mail.body_html,
+                mail_message_id=mail.mail_message_id.id,
+                attachment_ids=[fields.Command.set(mail.attachment_ids.ids)],
+            )
+        ]
 
     def _evidence_letter(self, channel, common):
-        return [dict(common, kind=channel["kind"], summary=self.env._("Letter: %(level)s", level=self.level_id.name),
-                     attachment_ids=[fields.Command.set(self.letter_id.ids)])]
+        return [
+            dict(
+                common,
+                kind=channel["kind"],
+                summary=self.env._("Letter: %(level)s", level=self.level_id.name),
+                attachment_ids=[fields.Command.set(self.letter_id.ids)],
+            )
+        ]
 
     def _evidence_registered_letter(self, channel, common):
-        return [dict(common, kind=channel["kind"], lrar_status="to_send",
-                     summary=self.env._("Registered letter: %(level)s", level=self.level_id.name),
-                     attachment_ids=[fields.Command.set(self.letter_id.ids)])]
+        return [
+            dict(
+                common,
+                kind=channel["kind"],
+                lrar_status="to_send",
+                summary=self.env._("Registered letter: %(level)s", level=self.level_id.name),
+                attachment_ids=[fields.Command.set(self.letter_id.ids)],
+            )
+        ]
 
     def _evidence_handoff(self, channel, common):
-        return [dict(common, kind=channel["kind"], direction="internal",
-                     summary=self.env._("Handed off to recovery: %(level)s", level=self.level_id.name))]
+        return [
+            dict(
+                common,
+                kind=channel["kind"],
+                direction="internal",
+                summary=self.env._("Handed off to recovery: %(level)s", level=self.level_id.name),
+            )
+        ]

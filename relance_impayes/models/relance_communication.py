@@ -27,14 +27,14 @@ class RelanceCommunication(models.Model):
     _check_company_auto = True
     _rec_names_search = ["partner_id", "level_id"]
 
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True,
-                                 default=lambda self: self.env.company)
-    partner_id = fields.Many2one("res.partner", "Customer", required=True, readonly=True, index=True,
-                                 check_company=True)
-    contact_id = fields.Many2one("res.partner", "Sent to", check_company=True,
-                                 help="Invoice contact of the customer.")
-    level_id = fields.Many2one("relance.level", required=True, readonly=True, check_company=True,
-                               ondelete="restrict")
+    company_id = fields.Many2one(
+        "res.company", required=True, readonly=True, index=True, default=lambda self: self.env.company
+    )
+    partner_id = fields.Many2one(
+        "res.partner", "Customer", required=True, readonly=True, index=True, check_company=True
+    )
+    contact_id = fields.Many2one("res.partner", "Sent to", check_company=True, help="Invoice contact of the customer.")
+    level_id = fields.Many2one("relance.level", required=True, readonly=True, check_company=True, ondelete="restrict")
     policy_id = fields.Many2one(related="level_id.policy_id")
     date = fields.Date(required=True, readonly=True, index=True)
     state = fields.Selection(
@@ -46,11 +46,18 @@ class RelanceCommunication(models.Model):
             ("failed", "Failed"),
             ("cancelled", "Cancelled"),
         ],
-        default="draft", required=True, readonly=True, index=True,
+        default="draft",
+        required=True,
+        readonly=True,
+        index=True,
     )
     origin = fields.Selection([("cron", "Scheduled"), ("manual", "Manual")], default="cron", readonly=True)
-    key = fields.Char("Idempotency key", readonly=True, copy=False,
-                      help="Idempotency key: one automatic reminder per customer, company and date.")
+    key = fields.Char(
+        "Idempotency key",
+        readonly=True,
+        copy=False,
+        help="Idempotency key: one automatic reminder per customer, company and date.",
+    )
     line_ids = fields.One2many("relance.communication.line", "communication_id", readonly=True)
     move_ids = fields.Many2many("account.move", compute="_compute_move_ids", string="Invoices")
     currency_id = fields.Many2one(related="company_id.currency_id")
@@ -85,9 +92,9 @@ class RelanceCommunication(models.Model):
     @api.depends("level_id")
     def _compute_action_summary(self):
         for comm in self:
-            comm.action_summary = ", ".join(
-                channel["label"] for channel in comm._relance_active_channels()
-            ) if comm.level_id else False
+            comm.action_summary = (
+                ", ".join(channel["label"] for channel in comm._relance_active_channels()) if comm.level_id else False
+            )
 
     # ------------------------------------------------------------------
     # Daily run
@@ -100,9 +107,13 @@ class RelanceCommunication(models.Model):
     @api.model
     def _pending_domain(self, company):
         max_attempts = int(self.env["ir.config_parameter"].sudo().get_param("relance_impayes.max_attempts", 3))
-        return Domain("company_id", "=", company.id) & Domain("origin", "=", "cron") & (
-            Domain("state", "=", "draft")
-            | (Domain("state", "=", "failed") & Domain("attempt_count", "<", max_attempts))
+        return (
+            Domain("company_id", "=", company.id)
+            & Domain("origin", "=", "cron")
+            & (
+                Domain("state", "=", "draft")
+                | (Domain("state", "=", "failed") & Domain("attempt_count", "<", max_attempts))
+            )
         )
 
     @api.model
@@ -114,11 +125,15 @@ class RelanceCommunication(models.Model):
         if not decisions:
             return self.browse()
         partner_ids = [d.partner_id for d in decisions]
-        existing = self.search([
-            ("company_id", "=", company.id),
-            ("partner_id", "in", partner_ids),
-            "|", ("state", "in", OPEN_STATES), ("key", "!=", False),
-        ])
+        existing = self.search(
+            [
+                ("company_id", "=", company.id),
+                ("partner_id", "in", partner_ids),
+                "|",
+                ("state", "in", OPEN_STATES),
+                ("key", "!=", False),
+            ]
+        )
         open_by_partner = {c.partner_id.id: c for c in existing if c.state in OPEN_STATES}
         keys = set(existing.filtered("key").mapped("key"))
         partners = self.env["res.partner"].browse(partner_ids).with_company(company)
@@ -158,8 +173,10 @@ class RelanceCommunication(models.Model):
             "origin": origin,
             "amount_due": decision.amount_due,
             "user_id": partner._relance_collector().id,
-            "line_ids": [fields.Command.create(self.env["relance.communication.line"]._prepare_vals(step))
-                         for step in decision.steps],
+            "line_ids": [
+                fields.Command.create(self.env["relance.communication.line"]._prepare_vals(step))
+                for step in decision.steps
+            ],
         }
 
     def _refresh(self, decision, date):
@@ -219,18 +236,22 @@ class RelanceCommunication(models.Model):
             self.env["relance.engine"]._climb({line.move_id.id: line.level_id for line in targets}, comm.date)
             interactions = comm._create_interactions()
             comm._relance_channel_step("on_sent")
-            comm.partner_id._relance_log(Markup("%s<br/>%s") % (
-                self.env._("Reminder sent: %(level)s", level=level.name),
-                ", ".join(interactions.mapped("summary")),
-            ))
+            comm.partner_id._relance_log(
+                Markup("%s<br/>%s")
+                % (
+                    self.env._("Reminder sent: %(level)s", level=level.name),
+                    ", ".join(interactions.mapped("summary")),
+                )
+            )
             if targets.level_id.filtered("credit_hold"):
                 comm.env["res.partner"]._relance_update_credit_holds(comm.company_id, comm.partner_id)
 
     def _mark_failed(self, reason):
         for comm in self:
             comm.write({"state": "failed", "failure_reason": reason})
-            comm.message_post(body=self.env._("Reminder not sent: %(reason)s", reason=reason),
-                              subtype_xmlid="mail.mt_note")
+            comm.message_post(
+                body=self.env._("Reminder not sent: %(reason)s", reason=reason), subtype_xmlid="mail.mt_note"
+            )
 
     def _create_interactions(self):
         """The evidence of each channel that left, else one note: the step happened."""
@@ -252,8 +273,14 @@ class RelanceCommunication(models.Model):
             if channel["evidence"]:
                 vals_list += getattr(self, channel["evidence"])(channel, common)
         if not vals_list:
-            vals_list.append(dict(common, kind="note", direction="internal",
-                                  summary=self.env._("Reminder step: %(level)s", level=level.name)))
+            vals_list.append(
+                dict(
+                    common,
+                    kind="note",
+                    direction="internal",
+                    summary=self.env._("Reminder step: %(level)s", level=level.name),
+                )
+            )
         return self.env["relance.interaction"].sudo().with_context(mail_create_nolog=True).create(vals_list)
 
     # ------------------------------------------------------------------
@@ -271,22 +298,31 @@ class RelanceCommunication(models.Model):
     def _record_reply(self, msg_dict):
         self.ensure_one()
         author = self.env["res.partner"].browse(msg_dict.get("author_id")).exists()
-        interaction = self.env["relance.interaction"].sudo().create({
-            "company_id": self.company_id.id,
-            "partner_id": self.partner_id.id,
-            "contact_id": author.id or self.contact_id.id,
-            "kind": "reply",
-            "direction": "in",
-            "summary": msg_dict.get("subject") or self.env._("Reply to the reminder"),
-            "body": msg_dict.get("body"),
-            "move_ids": [fields.Command.set(self.line_ids.move_id.ids)],
-            "level_id": self.level_id.id,
-            "communication_id": self.id,
-        })
-        self.partner_id._relance_log(Markup("%s<br/>%s") % (
-            self.env._("Reply from the customer: %(subject)s", subject=interaction.summary),
-            Markup(msg_dict.get("body") or ""),
-        ))
+        interaction = (
+            self.env["relance.interaction"]
+            .sudo()
+            .create(
+                {
+                    "company_id": self.company_id.id,
+                    "partner_id": self.partner_id.id,
+                    "contact_id": author.id or self.contact_id.id,
+                    "kind": "reply",
+                    "direction": "in",
+                    "summary": msg_dict.get("subject") or self.env._("Reply to the reminder"),
+                    "body": msg_dict.get("body"),
+                    "move_ids": [fields.Command.set(self.line_ids.move_id.ids)],
+                    "level_id": self.level_id.id,
+                    "communication_id": self.id,
+                }
+            )
+        )
+        self.partner_id._relance_log(
+            Markup("%s<br/>%s")
+            % (
+                self.env._("Reply from the customer: %(subject)s", subject=interaction.summary),
+                Markup(msg_dict.get("body") or ""),
+            )
+        )
         self.partner_id.sudo().activity_schedule(
             "mail.mail_activity_data_todo",
             date_deadline=fields.Date.context_today(self),
@@ -304,11 +340,13 @@ class RelanceCommunication(models.Model):
         to_validate = self.filtered(lambda c: c.state == "to_validate")
         if not to_validate:
             raise UserError(self.env._("Only reminders waiting for validation can be validated."))
-        to_validate.write({
-            "validated_by_id": self.env.user.id,
-            "validated_date": fields.Datetime.now(),
-            "state": "draft",
-        })
+        to_validate.write(
+            {
+                "validated_by_id": self.env.user.id,
+                "validated_date": fields.Datetime.now(),
+                "state": "draft",
+            }
+        )
         to_validate._execute()
         return True
 
@@ -353,14 +391,19 @@ class RelanceCommunication(models.Model):
     def _disputed_moves(self):
         """The customer's invoices under an open dispute: shown as such, never claimed."""
         self.ensure_one()
-        return self.env["account.move"].search([
-            ("company_id", "=", self.company_id.id), ("commercial_partner_id", "=", self.partner_id.id),
-            ("relance_disputed", "=", True), ("payment_state", "in", ("not_paid", "partial")),
-        ])
+        return self.env["account.move"].search(
+            [
+                ("company_id", "=", self.company_id.id),
+                ("commercial_partner_id", "=", self.partner_id.id),
+                ("relance_disputed", "=", True),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ]
+        )
 
     def _deadline_date(self):
         self.ensure_one()
         from datetime import timedelta
+
         return self.date + timedelta(days=self.company_id.relance_payment_days)
 
 
@@ -371,9 +414,12 @@ class RelanceCommunicationLine(models.Model):
 
     communication_id = fields.Many2one("relance.communication", required=True, ondelete="cascade", index=True)
     move_id = fields.Many2one("account.move", "Invoice", required=True, ondelete="cascade", index=True)
-    level_id = fields.Many2one("relance.level", "Climbs to", ondelete="set null",
-                               help="Level this invoice reaches when the reminder is sent; empty when "
-                               "the invoice is only listed.")
+    level_id = fields.Many2one(
+        "relance.level",
+        "Climbs to",
+        ondelete="set null",
+        help="Level this invoice reaches when the reminder is sent; empty when the invoice is only listed.",
+    )
     date_due = fields.Date("Due date")
     days_late = fields.Integer()
     company_currency_id = fields.Many2one(related="communication_id.currency_id", string="Company currency")
@@ -381,8 +427,9 @@ class RelanceCommunicationLine(models.Model):
     currency_id = fields.Many2one(related="move_id.currency_id")
     invoice_date = fields.Date(related="move_id.invoice_date")
     amount_total = fields.Monetary(related="move_id.amount_total", currency_field="currency_id")
-    amount_residual_currency = fields.Monetary(related="move_id.amount_residual", currency_field="currency_id",
-                                               string="Still due")
+    amount_residual_currency = fields.Monetary(
+        related="move_id.amount_residual", currency_field="currency_id", string="Still due"
+    )
 
     @api.model
     def _prepare_vals(self, step):

@@ -37,12 +37,14 @@ class RelanceCommunication(models.Model):
         if self.env.su or not self._VALIDATION_FIELDS & vals.keys():
             return
         validating = _VALIDATING.get()
-        if (self and set(self.ids) <= validating
-                and vals.get("validated_by_id", self.env.uid) == self.env.uid):
+        if self and set(self.ids) <= validating and vals.get("validated_by_id", self.env.uid) == self.env.uid:
             return
-        raise AccessError(self.env._(
-            "A reminder is validated with its Validate or Send button, by the person who validates it; "
-            "the validation cannot be written by hand."))
+        raise AccessError(
+            self.env._(
+                "A reminder is validated with its Validate or Send button, by the person who validates it; "
+                "the validation cannot be written by hand."
+            )
+        )
 
     def _relance_validating(self, method):
         token = _VALIDATING.set(_VALIDATING.get() | set(self.ids))
@@ -86,5 +88,6 @@ class RelanceCommunicationLine(models.Model):
         if self.env.su:
             return
         if communications.sudo().filtered(lambda c: c.state in LOCKED_STATES):
-            raise AccessError(self.env._(
-                "The invoices of a reminder that was sent are part of the evidence: they cannot be changed."))
+            raise AccessError(
+                self.env._("The invoices of a reminder that was sent are part of the evidence: they cannot be changed.")
+            )

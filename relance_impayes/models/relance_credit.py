@@ -6,6 +6,7 @@ holds lift by themselves once their cause is gone; every hold, release and overr
 the customer. Documents (invoices, sales orders) read the hold through
 ``relance.credit.override.mixin``.
 """
+
 from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import plaintext2html
@@ -24,7 +25,8 @@ class RelanceCredit(models.AbstractModel):
     def _override_allowed(self):
         """A Relances manager asked to let a document through despite the hold."""
         return bool(self.env.context.get("relance_hold_override")) and self.env.user.has_group(
-            "relance_impayes.relance_impayes_group_manager")
+            "relance_impayes.relance_impayes_group_manager"
+        )
 
     @api.model
     def _log(self, partner, summary, body=None, moves=None):
@@ -32,44 +34,61 @@ class RelanceCredit(models.AbstractModel):
         (in the current company)."""
         partner = partner.commercial_partner_id
         partner._relance_log(f"{summary}\n{body}" if body else summary)
-        return self.env["relance.interaction"].sudo().create({
-            "company_id": self.env.company.id,
-            "partner_id": partner.id,
-            "kind": "note",
-            "direction": "internal",
-            "summary": summary,
-            "body": plaintext2html(body) if body else False,
-            "move_ids": [fields.Command.set(moves.ids)] if moves else False,
-            "user_id": self.env.user.id,
-        })
+        return (
+            self.env["relance.interaction"]
+            .sudo()
+            .create(
+                {
+                    "company_id": self.env.company.id,
+                    "partner_id": partner.id,
+                    "kind": "note",
+                    "direction": "internal",
+                    "summary": summary,
+                    "body": plaintext2html(body) if body else False,
+                    "move_ids": [fields.Command.set(moves.ids)] if moves else False,
+                    "user_id": self.env.user.id,
+                }
+            )
+        )
 
     @api.model
     def _hold(self, partners, cause, reason):
         """Put the customers on hold in the current company (logged)."""
         today = fields.Date.context_today(self)
         for partner in partners.commercial_partner_id:
-            partner.sudo().write({
-                "relance_credit_hold": True, "relance_hold_cause": cause, "relance_hold_reason": reason,
-                "relance_hold_date": partner.relance_hold_date if partner.relance_credit_hold else today,
-            })
+            partner.sudo().write(
+                {
+                    "relance_credit_hold": True,
+                    "relance_hold_cause": cause,
+                    "relance_hold_reason": reason,
+                    "relance_hold_date": partner.relance_hold_date if partner.relance_credit_hold else today,
+                }
+            )
             self._log(partner, self.env._("Credit hold: %(reason)s", reason=reason))
 
     @api.model
     def _release(self, partners, reason):
         """Lift the hold of the customers in the current company (logged)."""
         for partner in partners.commercial_partner_id.filtered("relance_credit_hold"):
-            partner.sudo().write({
-                "relance_credit_hold": False, "relance_hold_cause": False, "relance_hold_reason": False,
-                "relance_hold_date": False,
-            })
+            partner.sudo().write(
+                {
+                    "relance_credit_hold": False,
+                    "relance_hold_cause": False,
+                    "relance_hold_reason": False,
+                    "relance_hold_date": False,
+                }
+            )
             self._log(partner, self.env._("Credit hold lifted: %(reason)s", reason=reason))
 
     @api.model
     def _level_causes(self, company, only=None):
         """``{partner id: ('level', reason)}``: customers with an open invoice at a level with credit hold."""
         moves = self.env["account.move"].sudo()
-        domain = (Domain("company_id", "=", company.id) & moves._relance_open_domain()
-                  & Domain("relance_level_id.credit_hold", "=", True))
+        domain = (
+            Domain("company_id", "=", company.id)
+            & moves._relance_open_domain()
+            & Domain("relance_level_id.credit_hold", "=", True)
+        )
         if only is not None:
             domain &= Domain("commercial_partner_id", "in", only)
         by_partner = {}
@@ -81,8 +100,14 @@ class RelanceCredit(models.AbstractModel):
                 top = level
             by_partner[partner.id] = (top, all_names + sorted(names))
         return {
-            partner_id: ("level", self.env._("invoice(s) %(invoices)s at the reminder level %(level)s",
-                                             invoices=", ".join(names), level=level.name))
+            partner_id: (
+                "level",
+                self.env._(
+                    "invoice(s) %(invoices)s at the reminder level %(level)s",
+                    invoices=", ".join(names),
+                    level=level.name,
+                ),
+            )
             for partner_id, (level, names) in by_partner.items()
         }
 
@@ -100,9 +125,14 @@ class RelanceCredit(models.AbstractModel):
         over.invalidate_recordset(["credit", "credit_to_invoice"])  # not stored, no dependencies: may be stale
         over.fetch(["company_id", "credit_limit"])  # core's credit computation reads them one partner at a time
         return {
-            partner.id: ("over_limit", self.env._("over its credit limit of %(limit)s",
-                                                  limit=company.currency_id.format(partner.credit_limit)))
-            for partner in over if partner.credit + partner.credit_to_invoice > partner.credit_limit
+            partner.id: (
+                "over_limit",
+                self.env._(
+                    "over its credit limit of %(limit)s", limit=company.currency_id.format(partner.credit_limit)
+                ),
+            )
+            for partner in over
+            if partner.credit + partner.credit_to_invoice > partner.credit_limit
         }
 
     @api.model
@@ -130,8 +160,7 @@ class RelanceCredit(models.AbstractModel):
                 credit._hold(partner, *cause)
                 held |= partner
             elif not cause and partner.relance_credit_hold:
-                credit._release(partner, self.env._("its cause is gone (%(cause)s)",
-                                                    cause=partner.relance_hold_reason))
+                credit._release(partner, self.env._("its cause is gone (%(cause)s)", cause=partner.relance_hold_reason))
                 released |= partner
         return held, released
 
@@ -144,9 +173,9 @@ class RelanceCredit(models.AbstractModel):
     @api.model
     def _invoices_paid(self, moves):
         """A paid invoice may end a customer's hold: check at once rather than at the next daily run."""
-        for company, company_moves in moves.filtered(lambda m: m.move_type == "out_invoice").grouped(
-            "company_id"
-        ).items():
+        for company, company_moves in (
+            moves.filtered(lambda m: m.move_type == "out_invoice").grouped("company_id").items()
+        ):
             held = company_moves.commercial_partner_id.with_company(company).sudo().filtered("relance_credit_hold")
             if held:
                 self._update_holds(company, held)

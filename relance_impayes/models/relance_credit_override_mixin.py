@@ -45,7 +45,9 @@ class RelanceCreditOverrideMixin(models.AbstractModel):
         return self.env._(
             "%(document)s is blocked: %(customer)s is on credit hold (%(reason)s). A Relances manager can "
             "override the hold for this document.",
-            document=self.display_name, customer=self._relance_credit_partner().display_name, reason=reason,
+            document=self.display_name,
+            customer=self._relance_credit_partner().display_name,
+            reason=reason,
         )
 
     def _relance_credit_log_moves(self):
@@ -84,7 +86,8 @@ class RelanceCreditOverrideMixin(models.AbstractModel):
         for company, documents in self.grouped("company_id").items():
             # one read for the batch: each customer is then read from the cache
             documents.partner_id.commercial_partner_id.sudo().with_company(company).fetch(
-                ["relance_credit_hold", "relance_hold_reason"])
+                ["relance_credit_hold", "relance_hold_reason"]
+            )
         for document in self:
             reason = document._relance_credit_block_reason()
             if reason:
@@ -106,8 +109,10 @@ class RelanceCreditOverrideMixin(models.AbstractModel):
             "view_mode": "form",
             "target": "new",
             "context": {
-                "default_mode": "override", "default_partner_id": self._relance_credit_partner().id,
-                "default_res_model": self._name, "default_res_id": self.id,
+                "default_mode": "override",
+                "default_partner_id": self._relance_credit_partner().id,
+                "default_res_model": self._name,
+                "default_res_id": self.id,
             },
         }
 
@@ -117,9 +122,16 @@ class RelanceCreditOverrideMixin(models.AbstractModel):
         self.ensure_one()
         block = self._relance_credit_block_reason()
         self.with_context(relance_hold_override=True)._relance_credit_let_through()
-        summary = self.env._("Credit hold overridden for %(document)s by %(user)s: %(reason)s",
-                             document=self.name, user=self.env.user.name, reason=reason)
+        summary = self.env._(
+            "Credit hold overridden for %(document)s by %(user)s: %(reason)s",
+            document=self.name,
+            user=self.env.user.name,
+            reason=reason,
+        )
         self.message_post(body=summary, subtype_xmlid="mail.mt_note")
         self.env["relance.credit"].with_company(self.company_id)._log(
-            self._relance_credit_partner(), summary,
-            body=self.env._("Hold: %(hold)s", hold=block) if block else None, moves=self._relance_credit_log_moves())
+            self._relance_credit_partner(),
+            summary,
+            body=self.env._("Hold: %(hold)s", hold=block) if block else None,
+            moves=self._relance_credit_log_moves(),
+        )

@@ -20,7 +20,12 @@ class RelanceCreditReview(models.Model):
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     partner_id = fields.Many2one(
-        "res.partner", "Customer", required=True, index=True, ondelete="cascade", check_company=True,
+        "res.partner",
+        "Customer",
+        required=True,
+        index=True,
+        ondelete="cascade",
+        check_company=True,
         domain="[('is_company', '=', True)]",
     )
     date = fields.Date(required=True, default=fields.Date.context_today, index=True)
@@ -31,14 +36,17 @@ class RelanceCreditReview(models.Model):
             ("financial_statements", "Financial statements"),
             ("manual", "Manual"),
         ],
-        required=True, default="manual",
+        required=True,
+        default="manual",
     )
-    rating = fields.Char(help="Rating given by the source, e.g. the Banque de France 'cotation' (3++, 4+...) or "
-                         "the insurer's grade.")
+    rating = fields.Char(
+        help="Rating given by the source, e.g. the Banque de France 'cotation' (3++, 4+...) or the insurer's grade."
+    )
     currency_id = fields.Many2one(related="company_id.currency_id")
     granted_limit = fields.Monetary("Granted limit", help="Credit limit granted to the customer after this review.")
     apply_limit = fields.Boolean(
-        "Set as credit limit", default=True,
+        "Set as credit limit",
+        default=True,
         help="The granted limit becomes the customer's credit limit in this company.",
     )
     user_id = fields.Many2one("res.users", "Reviewed by", default=lambda self: self.env.user)
@@ -49,7 +57,8 @@ class RelanceCreditReview(models.Model):
     def _compute_next_review_date(self):
         for review in self:
             review.next_review_date = review.date and review.date + relativedelta(
-                months=review.company_id.relance_review_months or 12)
+                months=review.company_id.relance_review_months or 12
+            )
 
     @api.constrains("granted_limit")
     def _check_granted_limit(self):
@@ -73,10 +82,15 @@ class RelanceCreditReview(models.Model):
         partner = self.partner_id.with_company(self.company_id)
         label = dict(self._fields["source"]._description_selection(self.env))[self.source]
         limit = formatLang(self.env, self.granted_limit, currency_obj=self.currency_id)
-        partner._relance_credit_log(self.env._(
-            "Credit review (%(origin)s%(rating)s): limit granted %(limit)s",
-            origin=label, rating=f", {self.rating}" if self.rating else "", limit=limit,
-        ), body=self.note)
+        partner._relance_credit_log(
+            self.env._(
+                "Credit review (%(origin)s%(rating)s): limit granted %(limit)s",
+                origin=label,
+                rating=f", {self.rating}" if self.rating else "",
+                limit=limit,
+            ),
+            body=self.note,
+        )
         if self.apply_limit:
             # res.partner.write re-examines the customer's hold when its limit changes
             partner.sudo().credit_limit = self.granted_limit

@@ -25,9 +25,15 @@ class RelanceDispute(models.Model):
 
     name = fields.Char(compute="_compute_name", store=True)
     move_ids = fields.Many2many(
-        "account.move", "relance_dispute_account_move_rel", "dispute_id", "move_id", string="Invoices",
-        required=True, check_company=True,
-        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'), ('state', '=', 'posted')]",
+        "account.move",
+        "relance_dispute_account_move_rel",
+        "dispute_id",
+        "move_id",
+        string="Invoices",
+        required=True,
+        check_company=True,
+        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'), "
+        "('state', '=', 'posted')]",
     )
     reason_id = fields.Many2one("relance.dispute.reason", "Reason", required=True)
     description = fields.Text()
@@ -36,10 +42,17 @@ class RelanceDispute(models.Model):
     review_date = fields.Date(tracking=True)
     date_open = fields.Date("Opened on", default=fields.Date.context_today, required=True, readonly=True)
     date_resolved = fields.Date("Resolved on", readonly=True)
-    state = fields.Selection([("open", "Open"), ("resolved", "Resolved")], default="open", required=True,
-                             tracking=True, index=True, readonly=True)
-    resolution = fields.Selection([("customer", "In the customer's favour"), ("company", "In our favour")],
-                                  readonly=True, tracking=True)
+    state = fields.Selection(
+        [("open", "Open"), ("resolved", "Resolved")],
+        default="open",
+        required=True,
+        tracking=True,
+        index=True,
+        readonly=True,
+    )
+    resolution = fields.Selection(
+        [("customer", "In the customer's favour"), ("company", "In our favour")], readonly=True, tracking=True
+    )
     age_days = fields.Integer("Age (days)", compute="_compute_age_days")
     credit_note_ids = fields.Many2many("account.move", compute="_compute_credit_note_ids", string="Credit notes")
 
@@ -56,8 +69,11 @@ class RelanceDispute(models.Model):
 
     def _compute_credit_note_ids(self):
         for dispute in self:
-            dispute.credit_note_ids = self.env["account.move"].search(
-                [("reversed_entry_id", "in", dispute.move_ids.ids)]) if dispute.move_ids else False
+            dispute.credit_note_ids = (
+                self.env["account.move"].search([("reversed_entry_id", "in", dispute.move_ids.ids)])
+                if dispute.move_ids
+                else False
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -65,11 +81,16 @@ class RelanceDispute(models.Model):
         for dispute in disputes:
             if not dispute.amount:
                 dispute.amount = sum(dispute.move_ids.mapped("amount_residual_signed"))
-            dispute._log(self.env._("Dispute opened: %(reason)s", reason=dispute.reason_id.name),
-                         kind="dispute", direction="in")
+            dispute._log(
+                self.env._("Dispute opened: %(reason)s", reason=dispute.reason_id.name), kind="dispute", direction="in"
+            )
             if dispute.review_date:
-                dispute.activity_schedule("mail.mail_activity_data_todo", date_deadline=dispute.review_date,
-                                          summary=self.env._("Review the dispute"), user_id=dispute.user_id.id)
+                dispute.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    date_deadline=dispute.review_date,
+                    summary=self.env._("Review the dispute"),
+                    user_id=dispute.user_id.id,
+                )
         return disputes
 
     def _log_details(self):

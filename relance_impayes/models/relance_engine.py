@@ -7,7 +7,8 @@ step rule and the hand-off gate) and :meth:`RelanceEngine._exclusion_reasons`.
 """
 
 from dataclasses import dataclass, field
-from datetime import date as Date, timedelta
+from datetime import date as Date
+from datetime import timedelta
 from functools import partial
 from typing import NamedTuple
 
@@ -64,8 +65,10 @@ class RelanceEngine(models.AbstractModel):
     @api.model
     def _open_domain(self):
         """Invoices that can be reminded: posted customer invoices with something left to pay."""
-        return Domain("move_type", "=", "out_invoice") & Domain("state", "=", "posted") & Domain(
-            "payment_state", "in", ("not_paid", "partial")
+        return (
+            Domain("move_type", "=", "out_invoice")
+            & Domain("state", "=", "posted")
+            & Domain("payment_state", "in", ("not_paid", "partial"))
         )
 
     @api.model
@@ -76,10 +79,16 @@ class RelanceEngine(models.AbstractModel):
         return [
             ("excluded", _("Excluded by hand"), Domain("relance_excluded", "=", True)),
             ("dispute", _("Open dispute"), Domain("relance_dispute_ids", "any", Domain("state", "=", "open"))),
-            ("payment_plan", _("Active payment plan"),
-             Domain("relance_plan_ids", "any", Domain("state", "=", "active"))),
-            ("promise", _("Promise to pay within its grace period"), Domain(
-                "relance_promise_ids", "any", Domain("state", "=", "open") & Domain("date_limit", ">=", date))),
+            (
+                "payment_plan",
+                _("Active payment plan"),
+                Domain("relance_plan_ids", "any", Domain("state", "=", "active")),
+            ),
+            (
+                "promise",
+                _("Promise to pay within its grace period"),
+                Domain("relance_promise_ids", "any", Domain("state", "=", "open") & Domain("date_limit", ">=", date)),
+            ),
         ]
 
     @api.model
@@ -112,7 +121,7 @@ class RelanceEngine(models.AbstractModel):
                 idx = ladder.index(level)
             else:  # level of another (or changed) policy: resume at the same delay
                 idx = max((i for i, lvl in enumerate(ladder) if lvl.delay <= level.delay), default=-1)
-        candidates = ladder[idx + 1:]
+        candidates = ladder[idx + 1 :]
         if today > date_due:
             candidates = [lvl for lvl in candidates if lvl.delay >= 0]
         if not candidates:
@@ -137,6 +146,7 @@ class RelanceEngine(models.AbstractModel):
             if "deadlines" not in cache:
                 cache["deadlines"] = self._notice_deadlines(moves)
             return cache["deadlines"].get(move_id)
+
         return deadline_of
 
     @api.model
@@ -155,8 +165,13 @@ class RelanceEngine(models.AbstractModel):
                 if policy not in ladders:
                     ladders[policy] = list(policy._ladder()) if policy else []
                 steps[move.id] = self._next_step(
-                    ladders[policy], move.relance_level_id, move.invoice_date_due or move.invoice_date,
-                    move.relance_date, today, company.relance_min_interval, partial(deadline_of, move.id),
+                    ladders[policy],
+                    move.relance_level_id,
+                    move.invoice_date_due or move.invoice_date,
+                    move.relance_date,
+                    today,
+                    company.relance_min_interval,
+                    partial(deadline_of, move.id),
                 )
         return steps
 
@@ -202,11 +217,21 @@ class RelanceEngine(models.AbstractModel):
         if partners is not None:
             domain &= Domain("commercial_partner_id", "in", partners.commercial_partner_id.ids)
         query = move_model._search(domain)
-        rows = self.env.execute_query(query.select(*(
-            move_model._field_to_sql(move_model._table, fname, query)
-            for fname in ("id", "commercial_partner_id", "invoice_date_due", "relance_level_id", "relance_date",
-                          "amount_residual_signed")
-        )))
+        rows = self.env.execute_query(
+            query.select(
+                *(
+                    move_model._field_to_sql(move_model._table, fname, query)
+                    for fname in (
+                        "id",
+                        "commercial_partner_id",
+                        "invoice_date_due",
+                        "relance_level_id",
+                        "relance_date",
+                        "amount_residual_signed",
+                    )
+                )
+            )
+        )
         if not rows:
             return []
         partner_ids = sorted({row[1] for row in rows})
@@ -236,18 +261,30 @@ class RelanceEngine(models.AbstractModel):
                     net_balance=balances.get(partner_id, 0.0),
                 )
             target, when, awaiting_notice = self._next_step(
-                ladders.get(policy, []), level_by_id.get(level_id), date_due, last_date, date, min_interval,
+                ladders.get(policy, []),
+                level_by_id.get(level_id),
+                date_due,
+                last_date,
+                date,
+                min_interval,
                 partial(deadline_of, move_id),
             )
             target_id = target.id if target and when and when <= date else None
             decision.awaiting_notice |= awaiting_notice
             days_late = (date - date_due).days
             if target_id or days_late > 0:
-                decision.steps.append(InvoiceStep(
-                    move_id=move_id, partner_id=partner_id, date_due=date_due,
-                    level_id=level_id, target_level_id=target_id, next_date=when,
-                    residual=residual, days_late=days_late,
-                ))
+                decision.steps.append(
+                    InvoiceStep(
+                        move_id=move_id,
+                        partner_id=partner_id,
+                        date_due=date_due,
+                        level_id=level_id,
+                        target_level_id=target_id,
+                        next_date=when,
+                        residual=residual,
+                        days_late=days_late,
+                    )
+                )
             if partner.relance_manual:
                 decision.skip_reason = "manual"
             elif not policy:
@@ -259,10 +296,9 @@ class RelanceEngine(models.AbstractModel):
             decision.amount_due = company.currency_id.round(sum(step.residual for step in decision.steps))
             if not targets:
                 decision.skip_reason = decision.skip_reason or (
-                    "awaiting_notice" if decision.awaiting_notice else "nothing_due")
-            elif not decision.skip_reason and company.currency_id.compare_amounts(
-                decision.net_balance, tolerance
-            ) <= 0:
+                    "awaiting_notice" if decision.awaiting_notice else "nothing_due"
+                )
+            elif not decision.skip_reason and company.currency_id.compare_amounts(decision.net_balance, tolerance) <= 0:
                 decision.skip_reason = "netted"
             if targets:
                 ladder = ladders[policy_model.browse(decision.policy_id)] if decision.policy_id else []
@@ -286,15 +322,22 @@ class RelanceEngine(models.AbstractModel):
         rank = self._level_rank(list(level.policy_id._ladder()))
         steps = [
             InvoiceStep(
-                move_id=move.id, partner_id=move.commercial_partner_id.id, date_due=move.invoice_date_due,
+                move_id=move.id,
+                partner_id=move.commercial_partner_id.id,
+                date_due=move.invoice_date_due,
                 level_id=move.relance_level_id.id,
                 target_level_id=level.id if rank.get(move.relance_level_id.id, -1) < rank.get(level.id, 0) else None,
-                next_date=None, residual=move.amount_residual_signed, days_late=(date - move.invoice_date_due).days,
+                next_date=None,
+                residual=move.amount_residual_signed,
+                days_late=(date - move.invoice_date_due).days,
             )
             for move in moves.sorted(lambda m: (m.invoice_date_due, m.id))
         ]
         return PartnerDecision(
-            partner_id=moves.commercial_partner_id.id, policy_id=level.policy_id.id, level_id=level.id, steps=steps,
+            partner_id=moves.commercial_partner_id.id,
+            policy_id=level.policy_id.id,
+            level_id=level.id,
+            steps=steps,
             amount_due=company.currency_id.round(sum(step.residual for step in steps)),
         )
 
@@ -312,17 +355,19 @@ class RelanceEngine(models.AbstractModel):
             & Domain("reconciled", "=", False)
             & Domain("partner_id.commercial_partner_id", "in", list(partner_ids))
         )
-        rows = self.env.execute_query(SQL(
-            """
+        rows = self.env.execute_query(
+            SQL(
+                """
             SELECT partner.commercial_partner_id, SUM(line.amount_residual)
               FROM (%s) line
               JOIN res_partner partner ON partner.id = line.partner_id
              GROUP BY partner.commercial_partner_id
             """,
-            lines.select(*(
-                aml._field_to_sql(aml._table, fname, lines) for fname in ("partner_id", "amount_residual")
-            )),
-        ))
+                lines.select(
+                    *(aml._field_to_sql(aml._table, fname, lines) for fname in ("partner_id", "amount_residual"))
+                ),
+            )
+        )
         return {partner_id: balance or 0.0 for partner_id, balance in rows}
 
     # ------------------------------------------------------------------
@@ -335,10 +380,18 @@ class RelanceEngine(models.AbstractModel):
         date. Absent while no registered letter has left (one still to post is no notice)."""
         if not moves.ids:
             return {}
-        letters = self.env["relance.interaction"].sudo().search_fetch(
-            [("kind", "=", "registered_letter"), ("move_ids", "in", moves.ids),
-             ("lrar_status", "not in", ("to_send", "returned"))],
-            ["lrar_sent_date", "lrar_receipt_date", "move_ids"], order="date, id",
+        letters = (
+            self.env["relance.interaction"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("kind", "=", "registered_letter"),
+                    ("move_ids", "in", moves.ids),
+                    ("lrar_status", "not in", ("to_send", "returned")),
+                ],
+                ["lrar_sent_date", "lrar_receipt_date", "move_ids"],
+                order="date, id",
+            )
         )
         notices = {}
         for letter in letters:
@@ -356,10 +409,19 @@ class RelanceEngine(models.AbstractModel):
         (or not yet recorded) have no deadline: the hand-off waits."""
         if not moves.ids:
             return {}
-        letters = self.env["relance.interaction"].sudo().search_fetch(
-            [("kind", "=", "registered_letter"), ("move_ids", "in", moves.ids),
-             ("lrar_receipt_date", "!=", False), ("lrar_status", "in", ("received", "refused", "not_claimed"))],
-            ["lrar_receipt_date", "move_ids", "company_id"], order="date desc, id desc",
+        letters = (
+            self.env["relance.interaction"]
+            .sudo()
+            .search_fetch(
+                [
+                    ("kind", "=", "registered_letter"),
+                    ("move_ids", "in", moves.ids),
+                    ("lrar_receipt_date", "!=", False),
+                    ("lrar_status", "in", ("received", "refused", "not_claimed")),
+                ],
+                ["lrar_receipt_date", "move_ids", "company_id"],
+                order="date desc, id desc",
+            )
         )
         deadlines = {}
         for letter in letters:
@@ -413,7 +475,7 @@ class RelanceEngine(models.AbstractModel):
         pending = communications.search(communications._pending_domain(company))
         cron._commit_progress(remaining=len(pending))
         for start in range(0, len(pending), batch_size):
-            batch = pending[start:start + batch_size]
+            batch = pending[start : start + batch_size]
             batch._execute()
             if not cron._commit_progress(len(batch)):
                 break  # out of time: the next run resumes with what is left

@@ -41,18 +41,25 @@ class RelanceInteraction(models.Model):
     _FOLLOW_UP_FIELDS = frozenset({"tracking_number", "lrar_sent_date", "lrar_status", "lrar_receipt_date"})
 
     date = fields.Datetime(required=True, default=fields.Datetime.now, readonly=True, index=True)
-    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company,
-                                 readonly=True, index=True)
-    partner_id = fields.Many2one("res.partner", "Customer", required=True, readonly=True, index=True,
-                                 ondelete="restrict")
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, readonly=True, index=True
+    )
+    partner_id = fields.Many2one(
+        "res.partner", "Customer", required=True, readonly=True, index=True, ondelete="restrict"
+    )
     contact_id = fields.Many2one("res.partner", "Contact", readonly=True)
     move_ids = fields.Many2many(
-        "account.move", "relance_interaction_account_move_rel", "interaction_id", "account_move_id",
-        string="Invoices", readonly=True,
+        "account.move",
+        "relance_interaction_account_move_rel",
+        "interaction_id",
+        "account_move_id",
+        string="Invoices",
+        readonly=True,
     )
     level_id = fields.Many2one("relance.level", readonly=True, ondelete="restrict")
-    communication_id = fields.Many2one("relance.communication", "Reminder", readonly=True, index="btree_not_null",
-                                       ondelete="restrict")
+    communication_id = fields.Many2one(
+        "relance.communication", "Reminder", readonly=True, index="btree_not_null", ondelete="restrict"
+    )
     user_id = fields.Many2one("res.users", "By", default=lambda self: self.env.user, readonly=True)
     kind = fields.Selection(
         [
@@ -68,11 +75,15 @@ class RelanceInteraction(models.Model):
             ("handoff", "Hand-off to recovery"),
             ("correction", "Correction"),
         ],
-        required=True, readonly=True, index=True,
+        required=True,
+        readonly=True,
+        index=True,
     )
     direction = fields.Selection(
         [("out", "To the customer"), ("in", "From the customer"), ("internal", "Internal")],
-        required=True, default="out", readonly=True,
+        required=True,
+        default="out",
+        readonly=True,
     )
     summary = fields.Char(required=True, readonly=True)
     body = fields.Html(readonly=True, sanitize_style=True)
@@ -92,17 +103,29 @@ class RelanceInteraction(models.Model):
             ("not_claimed", "Not claimed"),
             ("returned", "Returned"),
         ],
-        string="Registered letter status", tracking=True,
+        string="Registered letter status",
+        tracking=True,
     )
-    lrar_receipt_date = fields.Date("Received on", tracking=True,
-                                    help="Date of receipt, or of first presentation when not claimed.")
-    corrected_id = fields.Many2one("relance.interaction", "Corrects", readonly=True, ondelete="restrict",
-                                   index="btree_not_null")
+    lrar_receipt_date = fields.Date(
+        "Received on", tracking=True, help="Date of receipt, or of first presentation when not claimed."
+    )
+    corrected_id = fields.Many2one(
+        "relance.interaction", "Corrects", readonly=True, ondelete="restrict", index="btree_not_null"
+    )
     correction_ids = fields.One2many("relance.interaction", "corrected_id", "Corrections", readonly=True)
-    integrity_sequence = fields.Integer("Chain position", readonly=True, copy=False, index="btree_not_null",
-                                        help="Position of the record in its company's chain of evidence.")
-    integrity_hash = fields.Char("Integrity hash", readonly=True, copy=False,
-                                 help="SHA-256 of the record and its documents, chained to the previous record.")
+    integrity_sequence = fields.Integer(
+        "Chain position",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Position of the record in its company's chain of evidence.",
+    )
+    integrity_hash = fields.Char(
+        "Integrity hash",
+        readonly=True,
+        copy=False,
+        help="SHA-256 of the record and its documents, chained to the previous record.",
+    )
 
     _integrity_sequence_uniq = models.UniqueIndex("(company_id, integrity_sequence)")
 
@@ -131,21 +154,27 @@ class RelanceInteraction(models.Model):
     @api.model
     def _check_manual_vals(self, vals_list):
         if any(vals.get("kind") == "correction" or vals.get("corrected_id") for vals in vals_list):
-            raise UserError(self.env._(
-                "Only a manager can correct the history, with the Correct button of the record to correct."))
+            raise UserError(
+                self.env._("Only a manager can correct the history, with the Correct button of the record to correct.")
+            )
         if any(vals.get("kind") not in self._MANUAL_KINDS for vals in vals_list):
-            raise UserError(self.env._(
-                "Emails, letters, promises, plans and disputes are recorded by the application when they "
-                "happen; you can record a call, a reply or a note."))
+            raise UserError(
+                self.env._(
+                    "Emails, letters, promises, plans and disputes are recorded by the application when they "
+                    "happen; you can record a call, a reply or a note."
+                )
+            )
 
     def write(self, vals):
         """Append-only: only a registered letter's follow-up may be filled in (and is tracked)."""
         changed = {name for name in vals if not name.startswith(("message_", "activity_"))}
         if changed - self._FOLLOW_UP_FIELDS:
-            raise UserError(self.env._(
-                "Reminder history cannot be modified: it is the proof of your exchanges. "
-                "A manager can add a correction instead."
-            ))
+            raise UserError(
+                self.env._(
+                    "Reminder history cannot be modified: it is the proof of your exchanges. "
+                    "A manager can add a correction instead."
+                )
+            )
         if changed and self.filtered(lambda i: i.kind != "registered_letter"):
             raise UserError(self.env._("Only registered letters have a postal follow-up to record."))
         if vals.get("lrar_receipt_date") and vals.get("lrar_sent_date"):
@@ -155,9 +184,7 @@ class RelanceInteraction(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):
-        raise UserError(self.env._(
-            "Reminder history cannot be deleted: it is the proof of your exchanges."
-        ))
+        raise UserError(self.env._("Reminder history cannot be deleted: it is the proof of your exchanges."))
 
     def action_correct(self):
         """Open a correction of this record (managers): the original is kept untouched."""
@@ -175,10 +202,16 @@ class RelanceInteraction(models.Model):
         """One click from a customer's reply to a dispute on the invoices it is about."""
         self.ensure_one()
         return {
-            "type": "ir.actions.act_window", "res_model": "relance.dispute", "view_mode": "form", "target": "current",
-            "context": {"default_partner_id": self.partner_id.id, "default_move_ids": self.move_ids.ids,
-                        "default_description": self.body and html2plaintext(self.body) or self.summary,
-                        "default_reason_id": self.env.ref("relance_impayes.dispute_reason_other").id},
+            "type": "ir.actions.act_window",
+            "res_model": "relance.dispute",
+            "view_mode": "form",
+            "target": "current",
+            "context": {
+                "default_partner_id": self.partner_id.id,
+                "default_move_ids": self.move_ids.ids,
+                "default_description": self.body and html2plaintext(self.body) or self.summary,
+                "default_reason_id": self.env.ref("relance_impayes.dispute_reason_other").id,
+            },
         }
 
     def action_register_posting(self):
@@ -193,9 +226,24 @@ class RelanceInteraction(models.Model):
     def _get_integrity_hash_fields(self):
         """The content sealed by the hash. The registered letter's postal follow-up is left out:
         it is filled in later (and tracked). Extend to seal new evidence fields."""
-        return ["date", "company_id", "partner_id", "contact_id", "move_ids", "level_id", "communication_id",
-                "user_id", "kind", "direction", "summary", "body", "amount", "call_outcome", "corrected_id",
-                "attachment_ids"]
+        return [
+            "date",
+            "company_id",
+            "partner_id",
+            "contact_id",
+            "move_ids",
+            "level_id",
+            "communication_id",
+            "user_id",
+            "kind",
+            "direction",
+            "summary",
+            "body",
+            "amount",
+            "call_outcome",
+            "corrected_id",
+            "attachment_ids",
+        ]
 
     def _integrity_value(self, fname):
         field = self._fields[fname]
@@ -223,8 +271,11 @@ class RelanceInteraction(models.Model):
         records sealed before it (where it is empty) intact."""
         self.ensure_one()
         record = self.sudo().with_context(active_test=False)
-        values = {fname: value for fname in record._get_integrity_hash_fields()
-                  if (value := record._integrity_value(fname)) not in (False, None, "", [])}
+        values = {
+            fname: value
+            for fname in record._get_integrity_hash_fields()
+            if (value := record._integrity_value(fname)) not in (False, None, "", [])
+        }
         content = dumps(values, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
         previous = (previous_hash or "").rsplit("$", 1)[-1]
         digest = sha256((previous + content).encode()).hexdigest()
@@ -241,14 +292,19 @@ class RelanceInteraction(models.Model):
         self.flush_recordset()
         self.invalidate_recordset()  # hash what is stored, not the cache
         for company, records in self.sudo().grouped("company_id").items():
-            head = self.env.execute_query(SQL(
-                """SELECT id, integrity_sequence, integrity_hash FROM relance_interaction
+            head = self.env.execute_query(
+                SQL(
+                    """SELECT id, integrity_sequence, integrity_hash FROM relance_interaction
                     WHERE company_id = %s AND integrity_sequence IS NOT NULL
-                 ORDER BY integrity_sequence DESC LIMIT 1 FOR UPDATE""", company.id))
+                 ORDER BY integrity_sequence DESC LIMIT 1 FOR UPDATE""",
+                    company.id,
+                )
+            )
             if head:
                 head_id, sequence, previous = head[0]
-                self.env.execute_query(SQL(
-                    "UPDATE relance_interaction SET integrity_hash = integrity_hash WHERE id = %s", head_id))
+                self.env.execute_query(
+                    SQL("UPDATE relance_interaction SET integrity_hash = integrity_hash WHERE id = %s", head_id)
+                )
             else:
                 sequence, previous = 0, ""
             seals = []
@@ -257,17 +313,22 @@ class RelanceInteraction(models.Model):
                 previous = record._integrity_compute_hash(previous)
                 seals.append(SQL("(%s, %s, %s)", record.id, sequence, previous))
             for start in range(0, len(seals), INTEGRITY_BATCH_SIZE):
-                self.env.execute_query(SQL(
-                    """UPDATE relance_interaction AS ri SET integrity_sequence = seal.sequence, integrity_hash = seal.hash
+                self.env.execute_query(
+                    SQL(
+                        """UPDATE relance_interaction AS ri
+                              SET integrity_sequence = seal.sequence, integrity_hash = seal.hash
                          FROM (VALUES %s) AS seal(id, sequence, hash) WHERE ri.id = seal.id""",
-                    SQL(", ").join(seals[start:start + INTEGRITY_BATCH_SIZE])))
+                        SQL(", ").join(seals[start : start + INTEGRITY_BATCH_SIZE]),
+                    )
+                )
         self.invalidate_recordset(["integrity_sequence", "integrity_hash"])
 
     @api.model
     def _integrity_seal_missing(self):
         """Seal the records that have no hash yet (history kept before the chain existed)."""
         self.sudo().with_context(active_test=False).search(
-            [("integrity_hash", "=", False)], order="id")._integrity_seal()
+            [("integrity_hash", "=", False)], order="id"
+        )._integrity_seal()
 
     @api.model
     def _integrity_check(self, company):
@@ -277,14 +338,22 @@ class RelanceInteraction(models.Model):
             and ``last`` (the intact range), and for a broken chain ``record`` and ``reason``.
         """
         Interaction = self.sudo().with_context(active_test=False)
-        ids = Interaction.search([("company_id", "=", company.id)],
-                                 order="integrity_sequence ASC NULLS LAST, id ASC").ids
-        result = {"company": company, "status": "empty", "count": 0, "first": Interaction, "last": Interaction,
-                  "record": Interaction, "reason": ""}
+        ids = Interaction.search(
+            [("company_id", "=", company.id)], order="integrity_sequence ASC NULLS LAST, id ASC"
+        ).ids
+        result = {
+            "company": company,
+            "status": "empty",
+            "count": 0,
+            "first": Interaction,
+            "last": Interaction,
+            "record": Interaction,
+            "reason": "",
+        }
         previous = ""
         for start in range(0, len(ids), INTEGRITY_BATCH_SIZE):
             self.env.invalidate_all()
-            for record in Interaction.browse(ids[start:start + INTEGRITY_BATCH_SIZE]):
+            for record in Interaction.browse(ids[start : start + INTEGRITY_BATCH_SIZE]):
                 reason = False
                 if not record.integrity_hash:
                     reason = self.env._("This record was never sealed: it was not written by the application.")

@@ -18,9 +18,7 @@ class RelanceLevel(models.Model):
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
-    policy_id = fields.Many2one(
-        "relance.policy", required=True, ondelete="cascade", index=True, check_company=True
-    )
+    policy_id = fields.Many2one("relance.policy", required=True, ondelete="cascade", index=True, check_company=True)
     company_id = fields.Many2one(related="policy_id.company_id", store=True, index=True)
     delay = fields.Integer(
         "Days after due date",
@@ -43,12 +41,9 @@ class RelanceLevel(models.Model):
     action_call = fields.Boolean("Phone call task")
     action_handoff = fields.Boolean(
         "Hand-off to recovery",
-        help="Hand the file over to a commissaire de justice, a collection agency or an "
-        "injonction de payer.",
+        help="Hand the file over to a commissaire de justice, a collection agency or an injonction de payer.",
     )
-    validation_required = fields.Boolean(
-        help="A Relances user must validate the communication before it is sent."
-    )
+    validation_required = fields.Boolean(help="A Relances user must validate the communication before it is sent.")
     penalty_mode = fields.Selection(
         [("none", "Not mentioned"), ("stated", "Stated"), ("claimed", "Claimed")],
         string="Late-payment penalties",
@@ -57,9 +52,7 @@ class RelanceLevel(models.Model):
         help="Stated: the letter reminds the legal penalties and the fixed indemnity. "
         "Claimed: the letter claims their amounts.",
     )
-    credit_hold = fields.Boolean(
-        help="Customers reaching this level are put on credit hold."
-    )
+    credit_hold = fields.Boolean(help="Customers reaching this level are put on credit hold.")
     attach_invoices = fields.Boolean(
         "Attach invoice PDFs", default=True, help="Attach the PDF of each listed invoice to the email."
     )

@@ -28,8 +28,11 @@ class RelanceLimitation(models.AbstractModel):
         date = fields.Date.to_date(date or fields.Date.context_today(self))
         limit = date + relativedelta(months=company.relance_prescription_warning_months)
         moves = self.env["account.move"]
-        return (moves._relance_open_domain() & Domain("company_id", "=", company.id)
-                & Domain("relance_prescription_date", "<=", limit))
+        return (
+            moves._relance_open_domain()
+            & Domain("company_id", "=", company.id)
+            & Domain("relance_prescription_date", "<=", limit)
+        )
 
     @api.model
     def _partner_warnings(self, partners, company=None):
@@ -38,11 +41,19 @@ class RelanceLimitation(models.AbstractModel):
         company = company or self.env.company
         moves = self.env["account.move"]
         domain = self._domain(company) & Domain("commercial_partner_id", "in", partners.commercial_partner_id.ids)
-        first = {partner.id: (count, date) for partner, count, date in moves._read_group(
-            domain, ["commercial_partner_id"], ["__count", "relance_prescription_date:min"])}
+        first = {
+            partner.id: (count, date)
+            for partner, count, date in moves._read_group(
+                domain, ["commercial_partner_id"], ["__count", "relance_prescription_date:min"]
+            )
+        }
         return {
-            partner.id: partner.id in first and self.env._(
+            partner.id: partner.id in first
+            and self.env._(
                 "%(count)s invoice(s) time-barred from %(date)s",
-                count=first[partner.id][0], date=fields.Date.to_string(first[partner.id][1])) or False
+                count=first[partner.id][0],
+                date=fields.Date.to_string(first[partner.id][1]),
+            )
+            or False
             for partner in partners.commercial_partner_id
         }

@@ -23,35 +23,51 @@ class RelancePaymentPlan(models.Model):
 
     name = fields.Char(compute="_compute_name", store=True)
     move_ids = fields.Many2many(
-        "account.move", "relance_payment_plan_account_move_rel", "plan_id", "move_id", string="Invoices",
-        required=True, check_company=True,
+        "account.move",
+        "relance_payment_plan_account_move_rel",
+        "plan_id",
+        "move_id",
+        string="Invoices",
+        required=True,
+        check_company=True,
         domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'),"
         " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
     )
     line_ids = fields.One2many("relance.payment.plan.line", "plan_id", string="Instalments", copy=True)
     state = fields.Selection(
-        [("draft", "Draft"), ("active", "Active"), ("done", "Paid"), ("broken", "Broken"),
-         ("cancelled", "Cancelled")],
-        default="draft", required=True, tracking=True, index=True, readonly=True,
+        [("draft", "Draft"), ("active", "Active"), ("done", "Paid"), ("broken", "Broken"), ("cancelled", "Cancelled")],
+        default="draft",
+        required=True,
+        tracking=True,
+        index=True,
+        readonly=True,
     )
-    include_penalties = fields.Boolean("Include penalties accrued",
-                                       help="Add the late-payment penalties and indemnities accrued today.")
+    include_penalties = fields.Boolean(
+        "Include penalties accrued", help="Add the late-payment penalties and indemnities accrued today."
+    )
     penalty_policy = fields.Selection(
-        [("run", "Penalties keep running"), ("waived", "Penalties waived")], default="run", required=True,
+        [("run", "Penalties keep running"), ("waived", "Penalties waived")],
+        default="run",
+        required=True,
         tracking=True,
     )
     amount_due = fields.Monetary("Amount to schedule", compute="_compute_amount_due", store=True, readonly=False)
     amount_total = fields.Monetary("Scheduled", compute="_compute_amount_total", store=True)
     installment_count = fields.Integer("Number of instalments", default=3)
     frequency = fields.Selection([("week", "Weekly"), ("month", "Monthly")], default="month", required=True)
-    first_date = fields.Date("First instalment", default=lambda self: fields.Date.context_today(self)
-                             + relativedelta(months=1))
+    first_date = fields.Date(
+        "First instalment", default=lambda self: fields.Date.context_today(self) + relativedelta(months=1)
+    )
     notice_days = fields.Integer("Notice before each instalment (days)", default=3)
-    break_days = fields.Integer("Days late before the plan breaks",
-                                default=lambda self: self.env.company.relance_plan_break_days)
-    resume_level_id = fields.Many2one("relance.level", "Resume at level", check_company=True,
-                                      help="Level the invoices go back to if the plan breaks. Empty: where they "
-                                      "stopped.")
+    break_days = fields.Integer(
+        "Days late before the plan breaks", default=lambda self: self.env.company.relance_plan_break_days
+    )
+    resume_level_id = fields.Many2one(
+        "relance.level",
+        "Resume at level",
+        check_company=True,
+        help="Level the invoices go back to if the plan breaks. Empty: where they stopped.",
+    )
     residual_start = fields.Monetary("Due when confirmed", readonly=True)
     amount_paid = fields.Monetary("Received", compute="_compute_amount_paid")
     date_confirmed = fields.Date(readonly=True)
@@ -80,8 +96,11 @@ class RelancePaymentPlan(models.Model):
     @api.depends("move_ids.amount_residual_signed", "residual_start", "state")
     def _compute_amount_paid(self):
         for plan in self:
-            plan.amount_paid = 0.0 if plan.state == "draft" else max(
-                plan.residual_start - sum(plan.move_ids.mapped("amount_residual_signed")), 0.0)
+            plan.amount_paid = (
+                0.0
+                if plan.state == "draft"
+                else max(plan.residual_start - sum(plan.move_ids.mapped("amount_residual_signed")), 0.0)
+            )
 
     def action_generate(self):
         """Split the amount into N instalments at the chosen frequency; the last takes the rounding."""
@@ -108,10 +127,13 @@ class RelancePaymentPlan(models.Model):
             if any(currency.compare_amounts(line.amount, 0) <= 0 for line in plan.line_ids):
                 raise ValidationError(self.env._("Every instalment must have a positive amount."))
             if currency.compare_amounts(plan.amount_total, plan.amount_due) != 0:
-                raise ValidationError(self.env._(
-                    "The instalments add up to %(total)s but %(due)s is to be scheduled.",
-                    total=format_amount(self.env, plan.amount_total, currency),
-                    due=format_amount(self.env, plan.amount_due, currency)))
+                raise ValidationError(
+                    self.env._(
+                        "The instalments add up to %(total)s but %(due)s is to be scheduled.",
+                        total=format_amount(self.env, plan.amount_total, currency),
+                        due=format_amount(self.env, plan.amount_due, currency),
+                    )
+                )
             if plan.move_ids.commercial_partner_id - plan.partner_id.commercial_partner_id:
                 raise ValidationError(self.env._("A plan only covers invoices of its customer."))
             if plan.break_days < 0 or plan.notice_days < 0:
@@ -124,23 +146,41 @@ class RelancePaymentPlan(models.Model):
             if plan.state != "draft":
                 raise UserError(self.env._("Only a draft plan can be confirmed."))
             plan._check_schedule()
-            plan.write({"state": "active", "date_confirmed": fields.Date.context_today(self),
-                        "residual_start": sum(plan.move_ids.mapped("amount_residual_signed"))})
+            plan.write(
+                {
+                    "state": "active",
+                    "date_confirmed": fields.Date.context_today(self),
+                    "residual_start": sum(plan.move_ids.mapped("amount_residual_signed")),
+                }
+            )
             if plan.penalty_policy == "waived":
-                plan.move_ids.filtered(lambda m: not m.relance_penalty_waived).write({
-                    "relance_penalty_waived": True,
-                    "relance_penalty_waive_reason": plan.name,
-                })
+                plan.move_ids.filtered(lambda m: not m.relance_penalty_waived).write(
+                    {
+                        "relance_penalty_waived": True,
+                        "relance_penalty_waive_reason": plan.name,
+                    }
+                )
             report = self.env.ref("relance_impayes.action_report_payment_plan")
             pdf, _fmt = report._render_qweb_pdf(report.report_name, plan.ids)
-            letter = self.env["ir.attachment"].create({
-                "name": self.env._("Payment plan %(customer)s.pdf", customer=plan.partner_id.name),
-                "raw": pdf, "mimetype": "application/pdf", "res_model": plan._name, "res_id": plan.id,
-            })
-            plan._log(self.env._("Payment plan confirmed: %(count)s instalments, %(total)s",
-                                 count=len(plan.line_ids), total=format_amount(self.env, plan.amount_total,
-                                                                               plan.currency_id)),
-                      kind="plan", direction="out", attachments=letter)
+            letter = self.env["ir.attachment"].create(
+                {
+                    "name": self.env._("Payment plan %(customer)s.pdf", customer=plan.partner_id.name),
+                    "raw": pdf,
+                    "mimetype": "application/pdf",
+                    "res_model": plan._name,
+                    "res_id": plan.id,
+                }
+            )
+            plan._log(
+                self.env._(
+                    "Payment plan confirmed: %(count)s instalments, %(total)s",
+                    count=len(plan.line_ids),
+                    total=format_amount(self.env, plan.amount_total, plan.currency_id),
+                ),
+                kind="plan",
+                direction="out",
+                attachments=letter,
+            )
         return True
 
     def action_cancel(self):
@@ -156,8 +196,9 @@ class RelancePaymentPlan(models.Model):
         return self.env.ref("relance_impayes.action_report_payment_plan").report_action(self)
 
     def _release_waiver(self):
-        self.move_ids.filtered(lambda m: m.relance_penalty_waive_reason == self.name).write({
-            "relance_penalty_waived": False, "relance_penalty_waive_reason": False})
+        self.move_ids.filtered(lambda m: m.relance_penalty_waive_reason == self.name).write(
+            {"relance_penalty_waived": False, "relance_penalty_waive_reason": False}
+        )
 
     def _log_details(self):
         return self.amount_total, self.note or False
@@ -189,8 +230,7 @@ class RelancePaymentPlan(models.Model):
             return
         if payments_only:
             return
-        late = self.line_ids.filtered(
-            lambda line: line.state != "paid" and (date - line.date).days > self.break_days)
+        late = self.line_ids.filtered(lambda line: line.state != "paid" and (date - line.date).days > self.break_days)
         if late:
             self._break(late[0], date)
             return
@@ -202,10 +242,12 @@ class RelancePaymentPlan(models.Model):
         self._release_waiver()
         if self.resume_level_id:
             self.move_ids.filtered(lambda m: m.payment_state in ("not_paid", "partial")).sudo().write(
-                {"relance_level_id": self.resume_level_id.id})
+                {"relance_level_id": self.resume_level_id.id}
+            )
         self._log(self.env._("Payment plan broken: instalment of %(date)s unpaid", date=line.date))
         self.partner_id.sudo().activity_schedule(
-            "mail.mail_activity_data_todo", date_deadline=date,
+            "mail.mail_activity_data_todo",
+            date_deadline=date,
             summary=self.env._("Payment plan broken: escalation resumes"),
             user_id=(self.user_id or self.partner_id._relance_collector()).id,
         )
@@ -238,7 +280,8 @@ class RelancePaymentPlanLine(models.Model):
     amount_paid = fields.Monetary("Paid", readonly=True)
     state = fields.Selection(
         [("pending", "To pay"), ("partial", "Partly paid"), ("paid", "Paid"), ("late", "Late")],
-        compute="_compute_state", store=True,
+        compute="_compute_state",
+        store=True,
     )
     notice_sent = fields.Boolean(readonly=True)
     reminder_sent = fields.Boolean(readonly=True)
@@ -264,13 +307,22 @@ class RelancePaymentPlanLine(models.Model):
         plan = self.plan_id
         contact = plan.partner_id._relance_invoice_contact()
         if not contact.email:
-            plan.message_post(body=self.env._("No email address for %(contact)s: instalment notice not sent.",
-                                              contact=contact.display_name))
+            plan.message_post(
+                body=self.env._(
+                    "No email address for %(contact)s: instalment notice not sent.", contact=contact.display_name
+                )
+            )
             return
         template.send_mail(self.id, force_send=False, email_values={"recipient_ids": [(6, 0, contact.ids)]})
-        self.env["relance.interaction"].sudo().create({
-            "company_id": plan.company_id.id, "partner_id": plan.partner_id.id, "kind": "email",
-            "direction": "out", "contact_id": contact.id,
-            "summary": self.env._("%(template)s: instalment of %(date)s", template=template.name, date=self.date),
-            "move_ids": [fields.Command.set(plan.move_ids.ids)], "amount": self.amount - self.amount_paid,
-        })
+        self.env["relance.interaction"].sudo().create(
+            {
+                "company_id": plan.company_id.id,
+                "partner_id": plan.partner_id.id,
+                "kind": "email",
+                "direction": "out",
+                "contact_id": contact.id,
+                "summary": self.env._("%(template)s: instalment of %(date)s", template=template.name, date=self.date),
+                "move_ids": [fields.Command.set(plan.move_ids.ids)],
+                "amount": self.amount - self.amount_paid,
+            }
+        )

@@ -4,6 +4,7 @@ The service gathers what the arithmetic needs (settlements, rates, formal notice
 batch of invoices with a fixed number of queries, and leaves the interest itself to the plain-Python
 ``tools/interest.py``. ``account.move._relance_penalties(date)`` stays the public entry.
 """
+
 from odoo import api, fields, models
 from odoo.fields import Domain
 
@@ -22,8 +23,16 @@ class RelancePenalty(models.AbstractModel):
     @api.model
     def _empty_result(self, currency, consumer):
         return {
-            "days_late": 0, "currency": currency, "base": 0.0, "periods": [], "interest": 0.0,
-            "indemnity": 0.0, "total": 0.0, "waived": False, "consumer": bool(consumer), "warnings": [],
+            "days_late": 0,
+            "currency": currency,
+            "base": 0.0,
+            "periods": [],
+            "interest": 0.0,
+            "indemnity": 0.0,
+            "total": 0.0,
+            "waived": False,
+            "consumer": bool(consumer),
+            "warnings": [],
         }
 
     # ------------------------------------------------------------------
@@ -77,7 +86,9 @@ class RelancePenalty(models.AbstractModel):
         date = self._date(date)
         results = {}
         todo = moves.filtered(
-            lambda m: m.move_type == "out_invoice" and m.state == "posted" and m.invoice_date_due
+            lambda m: m.move_type == "out_invoice"
+            and m.state == "posted"
+            and m.invoice_date_due
             and not m.relance_is_penalty_invoice
         )
         for move in moves - todo:
@@ -125,7 +136,8 @@ class RelancePenalty(models.AbstractModel):
         lines = move.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
         events = [
             (partial.credit_move_id.date, partial.debit_amount_currency)
-            for line in lines for partial in line.matched_credit_ids
+            for line in lines
+            for partial in line.matched_credit_ids
             if partial.debit_amount_currency
         ]
         # A payment registered without a journal entry (no outstanding account) is not reconciled:
@@ -137,7 +149,7 @@ class RelancePenalty(models.AbstractModel):
 
     @api.model
     def _half_year_label(self, code):
-        """"2026-H1" in the user's words ("S1 2026" in French)."""
+        """ "2026-H1" in the user's words ("S1 2026" in French)."""
         year, half = code.split("-H")
         return self.env._("%(year)s-H%(half)s", year=year, half=half)
 
@@ -150,7 +162,8 @@ class RelancePenalty(models.AbstractModel):
             if period["fallback"]:
                 message = self.env._(
                     "No reference rate for %(half_year)s: the rate of %(fallback)s was used.",
-                    half_year=label(period["half_year"]), fallback=label(period["fallback_half_year"]),
+                    half_year=label(period["half_year"]),
+                    fallback=label(period["fallback_half_year"]),
                 )
             elif not table:
                 message = self.env._(
@@ -195,7 +208,9 @@ class RelancePenalty(models.AbstractModel):
             indemnity = 0.0 if move.relance_indemnity_charged else result["indemnity"]
             if currency.compare_amounts(interest_due, 0) > 0 or currency.compare_amounts(indemnity, 0) > 0:
                 to_charge[move.id] = {
-                    "interest": max(interest_due, 0.0), "indemnity": indemnity, "result": result,
+                    "interest": max(interest_due, 0.0),
+                    "indemnity": indemnity,
+                    "result": result,
                     "date_from": move.relance_penalty_charged_until or move.invoice_date_due,
                 }
         return to_charge

@@ -17,9 +17,7 @@ class RelancePolicy(models.Model):
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company, index=True
-    )
+    company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company, index=True)
     level_ids = fields.One2many("relance.level", "policy_id", string="Levels", copy=True)
     level_count = fields.Integer(compute="_compute_level_count")
     note = fields.Html(translate=True)
@@ -43,7 +41,8 @@ class RelancePolicy(models.Model):
         partners = partners.with_company(company)
         default = company.relance_policy_id
         return {
-            partner.id: partner.relance_policy_id or partner.relance_segment_rule_id.filtered("active").policy_id
+            partner.id: partner.relance_policy_id
+            or partner.relance_segment_rule_id.filtered("active").policy_id
             or default
             for partner in partners
         }

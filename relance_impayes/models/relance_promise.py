@@ -21,19 +21,30 @@ class RelancePromise(models.Model):
     _rec_name = "partner_id"
 
     move_ids = fields.Many2many(
-        "account.move", "relance_promise_account_move_rel", "promise_id", "move_id", string="Invoices",
-        required=True, check_company=True,
+        "account.move",
+        "relance_promise_account_move_rel",
+        "promise_id",
+        "move_id",
+        string="Invoices",
+        required=True,
+        check_company=True,
         domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'),"
         " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
     )
     amount = fields.Monetary("Amount promised", required=True, tracking=True)
     date = fields.Date("Promised for", required=True, tracking=True)
-    grace_days = fields.Integer(default=lambda self: self.env.company.relance_promise_grace_days,
-                                help="Days after the promised date before the promise is considered broken.")
+    grace_days = fields.Integer(
+        default=lambda self: self.env.company.relance_promise_grace_days,
+        help="Days after the promised date before the promise is considered broken.",
+    )
     date_limit = fields.Date("Suspended until", compute="_compute_date_limit", store=True, index=True)
     state = fields.Selection(
         [("open", "Open"), ("kept", "Kept"), ("broken", "Broken"), ("cancelled", "Cancelled")],
-        default="open", required=True, tracking=True, index=True, readonly=True,
+        default="open",
+        required=True,
+        tracking=True,
+        index=True,
+        readonly=True,
     )
     user_id = fields.Many2one("res.users", "Collector", default=lambda self: self.env.user)
     note = fields.Text()
@@ -50,7 +61,8 @@ class RelancePromise(models.Model):
     def _compute_amount_received(self):
         for promise in self:
             promise.amount_received = max(
-                promise.residual_start - sum(promise.move_ids.mapped("amount_residual_signed")), 0.0)
+                promise.residual_start - sum(promise.move_ids.mapped("amount_residual_signed")), 0.0
+            )
 
     @api.constrains("amount", "grace_days", "move_ids", "partner_id")
     def _check_promise(self):
@@ -71,12 +83,18 @@ class RelancePromise(models.Model):
         promises = super().create(vals_list)
         for promise in promises:
             promise.residual_start = sum(promise.move_ids.mapped("amount_residual_signed"))
-            promise._log(self.env._("Promise to pay %(amount)s by %(date)s", amount=promise._fmt(promise.amount),
-                                    date=promise.date), kind="promise", direction="in")
+            promise._log(
+                self.env._(
+                    "Promise to pay %(amount)s by %(date)s", amount=promise._fmt(promise.amount), date=promise.date
+                ),
+                kind="promise",
+                direction="in",
+            )
         return promises
 
     def _fmt(self, amount):
         from odoo.tools import format_amount
+
         return format_amount(self.env, amount, self.currency_id)
 
     def _log_details(self):
@@ -89,8 +107,7 @@ class RelancePromise(models.Model):
     def _relance_update_state(self, date, payments_only):
         """Kept when the amount came in, broken once the grace period is over."""
         self.ensure_one()
-        if self.currency_id.compare_amounts(self.amount_received, self.amount) >= 0 \
-                or self._relance_invoices_settled():
+        if self.currency_id.compare_amounts(self.amount_received, self.amount) >= 0 or self._relance_invoices_settled():
             self._close("kept", date)
         elif self.date_limit < date and not payments_only:
             self._close("broken", date)
@@ -101,11 +118,17 @@ class RelancePromise(models.Model):
         if state == "kept":
             self._log(self.env._("Promise kept: %(amount)s received", amount=self._fmt(self.amount_received)))
         else:
-            self._log(self.env._("Promise broken: %(received)s received of %(amount)s promised for %(date)s",
-                                 received=self._fmt(self.amount_received), amount=self._fmt(self.amount),
-                                 date=self.date))
+            self._log(
+                self.env._(
+                    "Promise broken: %(received)s received of %(amount)s promised for %(date)s",
+                    received=self._fmt(self.amount_received),
+                    amount=self._fmt(self.amount),
+                    date=self.date,
+                )
+            )
             self.partner_id.sudo().activity_schedule(
-                "mail.mail_activity_data_todo", date_deadline=date,
+                "mail.mail_activity_data_todo",
+                date_deadline=date,
                 summary=self.env._("Promise broken: escalation resumes"),
                 user_id=(self.user_id or self.partner_id._relance_collector()).id,
             )

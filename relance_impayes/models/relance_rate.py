@@ -25,28 +25,39 @@ class RelanceRate(models.Model):
     year = fields.Integer(required=True, default=lambda self: fields.Date.context_today(self).year)
     half = fields.Selection(
         [("1", "First half (from 1 January)"), ("2", "Second half (from 1 July)")],
-        string="Half-year", required=True, default="1",
+        string="Half-year",
+        required=True,
+        default="1",
     )
     date_start = fields.Date("From", compute="_compute_date_start", store=True, index=True)
     ecb_rate = fields.Float(
-        "ECB rate (%)", digits=(16, 2), required=True,
+        "ECB rate (%)",
+        digits=(16, 2),
+        required=True,
         help="ECB main refinancing operations rate in force on 1 January or 1 July.",
     )
     default_rate = fields.Float(
-        "Late-payment rate (%)", digits=(16, 2), compute="_compute_default_rate",
+        "Late-payment rate (%)",
+        digits=(16, 2),
+        compute="_compute_default_rate",
         help="Default late-payment penalty rate (C. com. L441-10): ECB rate + 10 points.",
     )
     legal_rate_consumer = fields.Float(
-        "Legal rate, consumer creditor (%)", digits=(16, 2), required=True,
+        "Legal rate, consumer creditor (%)",
+        digits=(16, 2),
+        required=True,
         help="Legal interest rate for claims of natural persons not acting for professional purposes.",
     )
     legal_rate_other = fields.Float(
-        "Legal rate, other cases (%)", digits=(16, 2), required=True,
-        help="Legal interest rate for all other cases: the rate a company applies to a consumer after a "
-        "formal notice.",
+        "Legal rate, other cases (%)",
+        digits=(16, 2),
+        required=True,
+        help="Legal interest rate for all other cases: the rate a company applies to a consumer after a formal notice.",
     )
     floor_rate = fields.Float(
-        "Minimum contractual rate (%)", digits=(16, 2), compute="_compute_default_rate",
+        "Minimum contractual rate (%)",
+        digits=(16, 2),
+        compute="_compute_default_rate",
         help="A contractual late-payment rate cannot be lower than 3 times the legal rate (other cases).",
     )
 
@@ -81,11 +92,16 @@ class RelanceRate(models.Model):
                 raise ValidationError(self.env._("The year of the rates must be between 1999 and 2999."))
             for fname in ("ecb_rate", "legal_rate_consumer", "legal_rate_other"):
                 if not RATE_MIN <= rate[fname] <= RATE_MAX:
-                    raise ValidationError(self.env._(
-                        "%(rate)s of %(period)s must be between %(min)s %% and %(max)s %% (got %(value)s %%).",
-                        rate=rate._fields[fname]._description_string(self.env), period=rate.name,
-                        min=RATE_MIN, max=RATE_MAX, value=rate[fname],
-                    ))
+                    raise ValidationError(
+                        self.env._(
+                            "%(rate)s of %(period)s must be between %(min)s %% and %(max)s %% (got %(value)s %%).",
+                            rate=rate._fields[fname]._description_string(self.env),
+                            period=rate.name,
+                            min=RATE_MIN,
+                            max=RATE_MAX,
+                            value=rate[fname],
+                        )
+                    )
 
     # ------------------------------------------------------------------
     # Lookups for the penalty engine
@@ -121,15 +137,22 @@ class RelanceRate(models.Model):
         if not rate:
             return
         if rate < 0:
-            raise ValidationError(self.env._(
-                "The late-payment rate of %(owner)s cannot be negative. Enter 0 to apply the legal rate.",
-                owner=owner,
-            ))
+            raise ValidationError(
+                self.env._(
+                    "The late-payment rate of %(owner)s cannot be negative. Enter 0 to apply the legal rate.",
+                    owner=owner,
+                )
+            )
         floor, period = self._relance_contract_floor()
         if floor is not None and float_compare(rate, floor, precision_digits=2) < 0:
-            raise ValidationError(self.env._(
-                "The late-payment rate of %(owner)s (%(rate)s %%) is below the legal minimum of %(floor)s %% "
-                "(3 times the legal interest rate of %(period)s). Enter at least %(floor)s %%, or 0 to apply "
-                "the legal rate (ECB rate + 10 points).",
-                owner=owner, rate=f"{rate:.2f}", floor=f"{floor:.2f}", period=period,
-            ))
+            raise ValidationError(
+                self.env._(
+                    "The late-payment rate of %(owner)s (%(rate)s %%) is below the legal minimum of %(floor)s %% "
+                    "(3 times the legal interest rate of %(period)s). Enter at least %(floor)s %%, or 0 to apply "
+                    "the legal rate (ECB rate + 10 points).",
+                    owner=owner,
+                    rate=f"{rate:.2f}",
+                    floor=f"{floor:.2f}",
+                    period=period,
+                )
+            )

@@ -5,6 +5,7 @@ the score is plain arithmetic on them (``tools/risk_score.py``) under the factor
 :meth:`RelanceRisk._risk_factors`, which other modules override; tests and the benchmark can check
 each step, and the accountant reads on the customer the reasons that make the score.
 """
+
 import logging
 
 from dateutil.relativedelta import relativedelta
@@ -75,8 +76,17 @@ class RelanceRisk(models.AbstractModel):
                 f"+{num(points)}  {factors[name]['reason'](m, num, money)}"
                 for name, points in sorted(parts, key=lambda part: -part[1])
             ) or self.env._("No late payment in the last 12 months.")
-            rows.append((m.partner_id, score, klass, reasons, round(m.dso, 1), round(m.days_late, 1),
-                         round(m.late_share * 100, 1)))
+            rows.append(
+                (
+                    m.partner_id,
+                    score,
+                    klass,
+                    reasons,
+                    round(m.dso, 1),
+                    round(m.days_late, 1),
+                    round(m.late_share * 100, 1),
+                )
+            )
             result[m.partner_id] = (score, klass)
         self._store(company, date, rows, partners)
         return result
@@ -94,10 +104,14 @@ class RelanceRisk(models.AbstractModel):
         for row in self.env.execute_query(self._invoice_metrics_query(company, date, date_from, partners)):
             (partner_id, count, amount, amount_days, late_count, reminders, overdue, overdue_days) = row
             metrics[partner_id] = risk_score.RiskMetrics(
-                partner_id=partner_id, invoice_count=count, amount=amount or 0.0,
+                partner_id=partner_id,
+                invoice_count=count,
+                amount=amount or 0.0,
                 days_late=(amount_days or 0.0) / amount if amount else 0.0,
-                late_count=late_count, reminders=reminders or 0,
-                overdue=overdue or 0.0, overdue_age=(overdue_days or 0.0) / overdue if overdue else 0.0,
+                late_count=late_count,
+                reminders=reminders or 0,
+                overdue=overdue or 0.0,
+                overdue_age=(overdue_days or 0.0) / overdue if overdue else 0.0,
             )
         if not metrics:
             return metrics
@@ -215,23 +229,45 @@ class RelanceRisk(models.AbstractModel):
               LEFT JOIN reminders r ON r.move_id = p.id
              GROUP BY p.partner_id
             """,
-            invoices=invoices, date=date, date_from=date_from, precision=precision,
+            invoices=invoices,
+            date=date,
+            date_from=date_from,
+            precision=precision,
         )
 
     @api.model
     def _event_counts(self, company, date_from, date, partner_ids):
         """``{partner id: {'disputes': n, 'broken_promises': n}}`` over the window."""
         counts = {}
-        for partner, count in self.env["relance.dispute"].sudo()._read_group(
-            [("company_id", "=", company.id), ("partner_id", "in", partner_ids),
-             ("date_open", ">", date_from), ("date_open", "<=", date)],
-            ["partner_id"], ["__count"],
+        for partner, count in (
+            self.env["relance.dispute"]
+            .sudo()
+            ._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("partner_id", "in", partner_ids),
+                    ("date_open", ">", date_from),
+                    ("date_open", "<=", date),
+                ],
+                ["partner_id"],
+                ["__count"],
+            )
         ):
             counts.setdefault(partner.id, {})["disputes"] = count
-        for partner, count in self.env["relance.promise"].sudo()._read_group(
-            [("company_id", "=", company.id), ("partner_id", "in", partner_ids), ("state", "=", "broken"),
-             ("date_closed", ">", date_from), ("date_closed", "<=", date)],
-            ["partner_id"], ["__count"],
+        for partner, count in (
+            self.env["relance.promise"]
+            .sudo()
+            ._read_group(
+                [
+                    ("company_id", "=", company.id),
+                    ("partner_id", "in", partner_ids),
+                    ("state", "=", "broken"),
+                    ("date_closed", ">", date_from),
+                    ("date_closed", "<=", date),
+                ],
+                ["partner_id"],
+                ["__count"],
+            )
         ):
             counts.setdefault(partner.id, {})["broken_promises"] = count
         return counts
@@ -251,21 +287,24 @@ class RelanceRisk(models.AbstractModel):
         )
         table = moves._table
         bounds = SQL(", ").join(
-            SQL("(%s, %s::date, %s::date)", k, start, end) for k, (start, end) in enumerate(periods))
-        rows = self.env.execute_query(SQL(
-            """
+            SQL("(%s, %s::date, %s::date)", k, start, end) for k, (start, end) in enumerate(periods)
+        )
+        rows = self.env.execute_query(
+            SQL(
+                """
             SELECT m.partner_id, b.k, SUM(m.total)
               FROM (%(moves)s) m
               JOIN (VALUES %(bounds)s) AS b(k, d_from, d_to) ON m.invoice_date > b.d_from AND m.invoice_date <= b.d_to
              GROUP BY m.partner_id, b.k
             """,
-            moves=query.select(
-                SQL("%s AS partner_id", moves._field_to_sql(table, "commercial_partner_id", query)),
-                SQL("%s AS invoice_date", moves._field_to_sql(table, "date", query)),
-                SQL("%s AS total", moves._field_to_sql(table, "amount_total_signed", query)),
-            ),
-            bounds=bounds,
-        ))
+                moves=query.select(
+                    SQL("%s AS partner_id", moves._field_to_sql(table, "commercial_partner_id", query)),
+                    SQL("%s AS invoice_date", moves._field_to_sql(table, "date", query)),
+                    SQL("%s AS total", moves._field_to_sql(table, "amount_total_signed", query)),
+                ),
+                bounds=bounds,
+            )
+        )
         sales = {}
         for partner_id, k, amount in rows:
             sales.setdefault(partner_id, [0.0] * len(periods))[k] = amount or 0.0
@@ -291,19 +330,22 @@ class RelanceRisk(models.AbstractModel):
                 "factor": risk_score.Factor(25, 60.0),
                 "value": lambda m: m.days_late,
                 "reason": lambda m, num, money: _(
-                    "Paid %(days)s days late on average (weighted by amount, last 12 months)", days=num(m.days_late)),
+                    "Paid %(days)s days late on average (weighted by amount, last 12 months)", days=num(m.days_late)
+                ),
             },
             "late_share": {  # share of those invoices paid late (or still unpaid after their due date)
                 "factor": risk_score.Factor(20, 1.0),
                 "value": lambda m: m.late_share,
                 "reason": lambda m, num, money: _(
-                    "%(late)s of %(count)s invoices paid late", late=m.late_count, count=m.invoice_count),
+                    "%(late)s of %(count)s invoices paid late", late=m.late_count, count=m.invoice_count
+                ),
             },
             "reminders": {  # reminders sent per invoice
                 "factor": risk_score.Factor(10, 2.0),
                 "value": lambda m: m.reminders_per_invoice,
                 "reason": lambda m, num, money: _(
-                    "%(count)s reminders per invoice", count=num(m.reminders_per_invoice, 2)),
+                    "%(count)s reminders per invoice", count=num(m.reminders_per_invoice, 2)
+                ),
             },
             "disputes": {  # disputes opened in the last 12 months
                 "factor": risk_score.Factor(10, 2.0),
@@ -314,13 +356,15 @@ class RelanceRisk(models.AbstractModel):
                 "factor": risk_score.Factor(10, 2.0),
                 "value": lambda m: m.broken_promises,
                 "reason": lambda m, num, money: _(
-                    "%(count)s broken promise(s) to pay in the last 12 months", count=m.broken_promises),
+                    "%(count)s broken promise(s) to pay in the last 12 months", count=m.broken_promises
+                ),
             },
             "overdue": {  # average age in days of the amount overdue today
                 "factor": risk_score.Factor(15, 90.0),
                 "value": lambda m: m.overdue_age if m.overdue > 0 else 0.0,
                 "reason": lambda m, num, money: _(
-                    "%(amount)s overdue, %(days)s days on average", amount=money(m.overdue), days=round(m.overdue_age)),
+                    "%(amount)s overdue, %(days)s days on average", amount=money(m.overdue), days=round(m.overdue_age)
+                ),
             },
             "dso": {  # DSO (countback) beyond DSO_FREE_DAYS
                 "factor": risk_score.Factor(10, 60.0),
@@ -344,30 +388,44 @@ class RelanceRisk(models.AbstractModel):
         customers no longer in the computation lose their values (not rated)."""
         key = str(company.id)
         # stored column <- column of the VALUES rows below
-        sources = {"relance_risk_score": "score", "relance_risk_class": "klass", "relance_risk_reasons": "reasons",
-                   "relance_dso": "dso", "relance_avg_days_late": "late", "relance_late_share": "share"}
+        sources = {
+            "relance_risk_score": "score",
+            "relance_risk_class": "klass",
+            "relance_risk_reasons": "reasons",
+            "relance_dso": "dso",
+            "relance_avg_days_late": "late",
+            "relance_late_share": "share",
+        }
         columns = tuple(sources)
         assignments = SQL(", ").join(
-            SQL("%s = COALESCE(p.%s, '{}') || jsonb_build_object(%s, v.%s)",
-                SQL.identifier(col), SQL.identifier(col), key, SQL.identifier(src))
+            SQL(
+                "%s = COALESCE(p.%s, '{}') || jsonb_build_object(%s, v.%s)",
+                SQL.identifier(col),
+                SQL.identifier(col),
+                key,
+                SQL.identifier(src),
+            )
             for col, src in sources.items()
         )
         partner_model = self.env["res.partner"]
         for start in range(0, len(rows), 1000):
-            chunk = rows[start:start + 1000]
-            values = SQL(", ").join(
-                SQL("(%s, %s, %s, %s, %s::float, %s::float, %s::float)", *row) for row in chunk
-            )
-            self.env.execute_query(SQL(
-                """
+            chunk = rows[start : start + 1000]
+            values = SQL(", ").join(SQL("(%s, %s, %s, %s, %s::float, %s::float, %s::float)", *row) for row in chunk)
+            self.env.execute_query(
+                SQL(
+                    """
                 UPDATE res_partner p
                    SET %(assignments)s,
                        relance_risk_date = COALESCE(p.relance_risk_date, '{}') || jsonb_build_object(%(key)s, %(date)s)
                   FROM (VALUES %(values)s) AS v(id, score, klass, reasons, dso, late, share)
                  WHERE p.id = v.id
                 """,
-                assignments=assignments, key=key, values=values, date=fields.Date.to_string(date),
-            ))
+                    assignments=assignments,
+                    key=key,
+                    values=values,
+                    date=fields.Date.to_string(date),
+                )
+            )
         # customers rated before, and no longer concerned: not rated any more
         stale = SQL("p.relance_risk_date ? %s", key)
         if partners is not None:
@@ -375,10 +433,14 @@ class RelanceRisk(models.AbstractModel):
         done = [row[0] for row in rows]
         if done:
             stale = SQL("%s AND p.id NOT IN %s", stale, tuple(done))
-        self.env.execute_query(SQL(
-            "UPDATE res_partner p SET %s WHERE %s",
-            SQL(", ").join(SQL("%s = %s - %s", SQL.identifier(col), SQL.identifier(col), key)
-                           for col in (*columns, "relance_risk_date")),
-            stale,
-        ))
+        self.env.execute_query(
+            SQL(
+                "UPDATE res_partner p SET %s WHERE %s",
+                SQL(", ").join(
+                    SQL("%s = %s - %s", SQL.identifier(col), SQL.identifier(col), key)
+                    for col in (*columns, "relance_risk_date")
+                ),
+                stale,
+            )
+        )
         partner_model.invalidate_model([*columns, "relance_risk_date"])

@@ -30,17 +30,20 @@ class RelanceSegmentRule(models.Model):
             ("watch", "Payer to watch"),
             ("risky", "Risky payer"),
         ],
-        required=True, default="new_customer",
+        required=True,
+        default="new_customer",
         help="New customer: first invoice less than the given months ago, or fewer paid invoices than the "
         "given number. Good payer: risk class 'good payer' with at least the given number of paid invoices. "
         "Payer to watch, risky payer: the customer's risk class.",
     )
     months = fields.Integer(
-        "First invoice less than (months)", default=6,
+        "First invoice less than (months)",
+        default=6,
         help="New customer: the first invoice is more recent than this many months.",
     )
     invoice_count = fields.Integer(
-        "Paid invoices", default=3,
+        "Paid invoices",
+        default=3,
         help="New customer: fewer paid invoices than this. Good payer: at least this many paid invoices.",
     )
     policy_id = fields.Many2one("relance.policy", "Policy", required=True, check_company=True, ondelete="cascade")
@@ -57,7 +60,8 @@ class RelanceSegmentRule(models.Model):
         partners = self.env["res.partner"]
         for rule in self:
             rule.partner_count = partners.with_company(rule.company_id).search_count(
-                [("relance_segment_rule_id", "=", rule.id)])
+                [("relance_segment_rule_id", "=", rule.id)]
+            )
 
     def _matches(self, stats, risk_class, date):
         """Whether a customer with ``stats`` = ``(first invoice date, paid invoice count)`` and
@@ -84,8 +88,11 @@ class RelanceSegmentRule(models.Model):
         rules = self.search([("company_id", "=", company.id)])
         partner_model = self.env["res.partner"].sudo().with_company(company)
         moves = self.env["account.move"].sudo()
-        domain = (Domain("company_id", "=", company.id) & Domain("move_type", "=", "out_invoice")
-                  & Domain("state", "=", "posted"))
+        domain = (
+            Domain("company_id", "=", company.id)
+            & Domain("move_type", "=", "out_invoice")
+            & Domain("state", "=", "posted")
+        )
         if partners is not None:
             domain &= Domain("commercial_partner_id", "in", partners.commercial_partner_id.ids)
         stats = {}
@@ -105,8 +112,14 @@ class RelanceSegmentRule(models.Model):
         population.fetch(["relance_risk_class", "relance_segment_rule_id"])
         changed = {}
         for partner in population:
-            rule = next((rule for rule in rules if rule._matches(
-                stats.get(partner.id, (None, 0)), partner.relance_risk_class, date)), self.browse())
+            rule = next(
+                (
+                    rule
+                    for rule in rules
+                    if rule._matches(stats.get(partner.id, (None, 0)), partner.relance_risk_class, date)
+                ),
+                self.browse(),
+            )
             if rule != partner.relance_segment_rule_id:
                 changed[partner.id] = rule
         by_rule = {}
@@ -116,7 +129,8 @@ class RelanceSegmentRule(models.Model):
             partner_model.browse(partner_ids).write({"relance_segment_rule_id": rule.id})
         if changed:
             self.env["relance.engine"]._refresh_next_dates(
-                partner_model.browse(list(changed)), Domain("company_id", "=", company.id))
+                partner_model.browse(list(changed)), Domain("company_id", "=", company.id)
+            )
         return changed
 
     @api.model_create_multi
@@ -133,8 +147,12 @@ class RelanceSegmentRule(models.Model):
         if "policy_id" in vals:
             # same customers, another ladder: their next reminder dates move
             for company, rules in self.grouped("company_id").items():
-                partners = self.env["res.partner"].sudo().with_company(company).search(
-                    [("relance_segment_rule_id", "in", rules.ids)])
+                partners = (
+                    self.env["res.partner"]
+                    .sudo()
+                    .with_company(company)
+                    .search([("relance_segment_rule_id", "in", rules.ids)])
+                )
                 self.env["relance.engine"]._refresh_next_dates(partners, Domain("company_id", "=", company.id))
         return res
 

@@ -8,44 +8,57 @@ class ResCompany(models.Model):
     _inherit = "res.company"
 
     relance_policy_id = fields.Many2one(
-        "relance.policy", string="Default dunning policy", check_company=True,
+        "relance.policy",
+        string="Default dunning policy",
+        check_company=True,
         domain="[('company_id', '=', id)]",
     )
     relance_tolerance = fields.Monetary(
-        "Reminder tolerance", currency_field="currency_id", default=1.0,
+        "Reminder tolerance",
+        currency_field="currency_id",
+        default=1.0,
         help="A customer whose net balance (invoices less credit notes and unapplied payments) "
         "is at or below this amount is not reminded.",
     )
     relance_min_interval = fields.Integer(
-        "Days between two reminders", default=5,
+        "Days between two reminders",
+        default=5,
         help="Minimum number of days between two reminders of the same invoice.",
     )
     relance_payment_days = fields.Integer(
-        "Days given to pay", default=8,
+        "Days given to pay",
+        default=8,
         help="Deadline given to the customer in firm letters and formal notices, in days.",
     )
     relance_indemnity_amount = fields.Monetary(
-        "Fixed recovery indemnity", currency_field="currency_id", default=40.0,
+        "Fixed recovery indemnity",
+        currency_field="currency_id",
+        default=40.0,
         help="Fixed indemnity for recovery costs per invoice paid late (C. com. L441-10, D441-5).",
     )
     relance_collector_id = fields.Many2one(
-        "res.users", string="Default collector",
+        "res.users",
+        string="Default collector",
         help="Receives the call tasks of customers that have no collector or salesperson.",
     )
     relance_prescription_warning_months = fields.Integer(
-        "Limitation warning (months)", default=6,
+        "Limitation warning (months)",
+        default=6,
         help="Invoices whose claim becomes time-barred within this many months appear in the to-do list.",
     )
     relance_promise_grace_days = fields.Integer(
-        "Grace days after a promise", default=3,
+        "Grace days after a promise",
+        default=3,
         help="Days after the promised date before a promise to pay is considered broken.",
     )
     relance_plan_break_days = fields.Integer(
-        "Days late before a payment plan breaks", default=15,
+        "Days late before a payment plan breaks",
+        default=15,
         help="A payment plan whose instalment is late by more than this many days is broken.",
     )
     relance_call_hours = fields.Char(
-        "Calling hours", default="09:00-12:00, 14:00-18:00",
+        "Calling hours",
+        default="09:00-12:00, 14:00-18:00",
         help="Hours at which collectors call customers, on business days (Monday to Friday). Call tasks are "
         "never due outside them.",
     )
@@ -60,8 +73,7 @@ class ResCompany(models.Model):
             if company.relance_call_hours and not re.fullmatch(
                 rf"\s*{slot}(\s*,\s*{slot})*\s*", company.relance_call_hours
             ):
-                raise ValidationError(self.env._(
-                    "Calling hours must read like \"09:00-12:00, 14:00-18:00\"."))
+                raise ValidationError(self.env._('Calling hours must read like "09:00-12:00, 14:00-18:00".'))
 
     @api.constrains("relance_tolerance", "relance_min_interval", "relance_payment_days", "relance_indemnity_amount")
     def _check_relance_settings(self):
@@ -86,26 +98,30 @@ class ResCompany(models.Model):
     # Late-payment penalties (C. com. L441-10 II)
     # ------------------------------------------------------------------
     relance_penalty_rate = fields.Float(
-        "Late-payment penalty rate (%)", digits=(16, 2), default=0.0,
+        "Late-payment penalty rate (%)",
+        digits=(16, 2),
+        default=0.0,
         help="Annual rate of the late-payment penalties stated in your terms of sale. 0 applies the legal "
         "default: the ECB rate of the half-year + 10 points. A contractual rate cannot be lower than 3 times "
         "the legal interest rate.",
     )
     relance_interest_account_id = fields.Many2one(
-        "account.account", string="Late-payment interest account", check_company=True,
+        "account.account",
+        string="Late-payment interest account",
+        check_company=True,
         help="Income account of late-payment penalties. Empty: 763100 of the French chart.",
     )
     relance_indemnity_account_id = fields.Many2one(
-        "account.account", string="Recovery indemnity account", check_company=True,
+        "account.account",
+        string="Recovery indemnity account",
+        check_company=True,
         help="Income account of fixed recovery indemnities. Empty: 758100 of the French chart.",
     )
 
     @api.constrains("relance_penalty_rate")
     def _check_relance_penalty_rate(self):
         for company in self:
-            self.env["relance.rate"]._relance_check_contract_rate(
-                company.relance_penalty_rate, company.display_name
-            )
+            self.env["relance.rate"]._relance_check_contract_rate(company.relance_penalty_rate, company.display_name)
 
     def _relance_penalty_accounts(self):
         """``(interest account, indemnity account)`` of the company: the configured ones, else the
@@ -126,21 +142,28 @@ class ResCompany(models.Model):
     # ------------------------------------------------------------------
     relance_credit_limit_mode = fields.Selection(
         [("warn", "Warn only"), ("block", "Block")],
-        string="Over the credit limit", default="warn", required=True,
+        string="Over the credit limit",
+        default="warn",
+        required=True,
         help="Warn only: Odoo shows its warning on invoices and orders. Block: a customer over its credit limit "
         "is put on credit hold, and an invoice or order that would take it over is refused (a Relances manager "
         "can override).",
     )
     relance_risk_watch_score = fields.Integer(
-        "Risk score 'to watch' from", default=30, help="Customers scoring at least this are 'to watch'.")
+        "Risk score 'to watch' from", default=30, help="Customers scoring at least this are 'to watch'."
+    )
     relance_risk_risky_score = fields.Integer(
-        "Risk score 'risky' from", default=60, help="Customers scoring at least this are 'risky'.")
+        "Risk score 'risky' from", default=60, help="Customers scoring at least this are 'risky'."
+    )
     relance_review_months = fields.Integer(
-        "Review credit every (months)", default=12,
+        "Review credit every (months)",
+        default=12,
         help="A customer whose last credit review is older than this appears in the credit reviews to do.",
     )
     relance_review_exposure = fields.Monetary(
-        "Review credit above", currency_field="currency_id", default=10000.0,
+        "Review credit above",
+        currency_field="currency_id",
+        default=10000.0,
         help="A customer never reviewed appears in the credit reviews to do once its receivable exceeds this.",
     )
 
@@ -148,8 +171,7 @@ class ResCompany(models.Model):
     def _check_relance_credit_settings(self):
         for company in self:
             if not 0 <= company.relance_risk_watch_score <= company.relance_risk_risky_score <= 100:
-                raise ValidationError(self.env._(
-                    "Risk thresholds must satisfy 0 <= 'to watch' <= 'risky' <= 100."))
+                raise ValidationError(self.env._("Risk thresholds must satisfy 0 <= 'to watch' <= 'risky' <= 100."))
             if company.relance_review_months <= 0:
                 raise ValidationError(self.env._("The credit review period must be at least one month."))
 
@@ -157,7 +179,8 @@ class ResCompany(models.Model):
     # Analytics: limits of the aged balance buckets (days late)
     # ------------------------------------------------------------------
     relance_aging_bucket_1 = fields.Integer(
-        "Aged balance: first bucket up to (days)", default=30,
+        "Aged balance: first bucket up to (days)",
+        default=30,
         help="The aged balance shows: not due, 1 to this many days late, then up to the second and the third "
         "limits, then beyond.",
     )
@@ -168,5 +191,6 @@ class ResCompany(models.Model):
     def _check_relance_aging_buckets(self):
         for company in self:
             if not 0 < company.relance_aging_bucket_1 < company.relance_aging_bucket_2 < company.relance_aging_bucket_3:
-                raise ValidationError(self.env._(
-                    "The limits of the aged balance buckets must increase: 0 < first < second < third."))
+                raise ValidationError(
+                    self.env._("The limits of the aged balance buckets must increase: 0 < first < second < third.")
+                )

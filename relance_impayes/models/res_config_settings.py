@@ -20,7 +20,8 @@ class ResConfigSettings(models.TransientModel):
     relance_interest_account_id = fields.Many2one(related="company_id.relance_interest_account_id", readonly=False)
     relance_indemnity_account_id = fields.Many2one(related="company_id.relance_indemnity_account_id", readonly=False)
     relance_prescription_warning_months = fields.Integer(
-        related="company_id.relance_prescription_warning_months", readonly=False)
+        related="company_id.relance_prescription_warning_months", readonly=False
+    )
     relance_credit_limit_mode = fields.Selection(related="company_id.relance_credit_limit_mode", readonly=False)
     relance_risk_watch_score = fields.Integer(related="company_id.relance_risk_watch_score", readonly=False)
     relance_risk_risky_score = fields.Integer(related="company_id.relance_risk_risky_score", readonly=False)

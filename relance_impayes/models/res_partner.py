@@ -7,19 +7,26 @@ class ResPartner(models.Model):
     _inherit = "res.partner"
 
     relance_policy_id = fields.Many2one(
-        "relance.policy", string="Dunning policy", company_dependent=True,
+        "relance.policy",
+        string="Dunning policy",
+        company_dependent=True,
         help="Leave empty to follow the company's default policy.",
     )
     relance_manual = fields.Boolean(
-        "Manual follow-up", company_dependent=True,
+        "Manual follow-up",
+        company_dependent=True,
         help="Never remind this customer automatically: the accountant sends reminders by hand.",
     )
     relance_collector_id = fields.Many2one(
-        "res.users", string="Collector", company_dependent=True,
+        "res.users",
+        string="Collector",
+        company_dependent=True,
         help="Person in charge of recovering this customer's invoices. Defaults to the salesperson.",
     )
     relance_level_id = fields.Many2one(
-        "relance.level", string="Reminder level", compute="_compute_relance_status",
+        "relance.level",
+        string="Reminder level",
+        compute="_compute_relance_status",
         help="Highest level reached among the customer's open invoices.",
     )
     relance_next_date = fields.Date("Next reminder", compute="_compute_relance_status")
@@ -31,7 +38,8 @@ class ResPartner(models.Model):
     )
     relance_currency_id = fields.Many2one("res.currency", "Reminder currency", compute="_compute_relance_status")
     relance_prescription_warning = fields.Char(
-        "Limitation", compute="_compute_relance_prescription_warning",
+        "Limitation",
+        compute="_compute_relance_prescription_warning",
         help="Open invoices whose claim becomes time-barred soon (5 years between businesses, 2 years for "
         "a private customer, from the due date).",
     )
@@ -41,28 +49,41 @@ class ResPartner(models.Model):
     relance_interaction_count = fields.Integer("Reminders", compute="_compute_relance_interaction_count")
     relance_communication_ids = fields.One2many("relance.communication", "partner_id", string="Reminders sent")
     relance_penalty_rate = fields.Float(
-        "Late-payment penalty rate (%)", digits=(16, 2), company_dependent=True, tracking=True,
+        "Late-payment penalty rate (%)",
+        digits=(16, 2),
+        company_dependent=True,
+        tracking=True,
         help="Annual late-payment rate agreed with this customer. 0 applies the company's rate, or the legal "
         "default (ECB rate + 10 points). It cannot be lower than 3 times the legal interest rate.",
     )
     relance_is_consumer = fields.Boolean(
-        "Private individual", tracking=True,
+        "Private individual",
+        tracking=True,
         help="The customer is a consumer (B2C): no late-payment penalties nor recovery indemnity, only legal "
         "interest from the formal notice.",
     )
     relance_penalty_waived = fields.Boolean(
-        "Penalties waived", company_dependent=True, tracking=True,
+        "Penalties waived",
+        company_dependent=True,
+        tracking=True,
         help="No late-payment penalty nor recovery indemnity is claimed from this customer.",
     )
     relance_penalty_waive_reason = fields.Char(
-        "Reason for waiving penalties", company_dependent=True, tracking=True,
+        "Reason for waiving penalties",
+        company_dependent=True,
+        tracking=True,
     )
     relance_penalty_total = fields.Monetary(
-        "Penalties due", compute="_compute_relance_penalty_total", currency_field="relance_currency_id",
+        "Penalties due",
+        compute="_compute_relance_penalty_total",
+        currency_field="relance_currency_id",
         help="Late-payment interest and recovery indemnities accrued on the customer's open overdue invoices.",
     )
     relance_credit_hold = fields.Boolean(
-        "Credit hold", company_dependent=True, readonly=True, copy=False,
+        "Credit hold",
+        company_dependent=True,
+        readonly=True,
+        copy=False,
         help="New invoices (and sales orders) of this customer are blocked. Set by a manager, when the customer "
         "is over its credit limit (block mode), or when one of its invoices reaches a level with credit hold. "
         "Automatic holds lift by themselves once their cause is gone.",
@@ -70,49 +91,77 @@ class ResPartner(models.Model):
     relance_hold_reason = fields.Char("Hold reason", company_dependent=True, readonly=True, copy=False)
     relance_hold_cause = fields.Selection(
         [("manual", "Set by hand"), ("over_limit", "Over credit limit"), ("level", "Reminder level")],
-        string="Hold cause", company_dependent=True, readonly=True, copy=False,
+        string="Hold cause",
+        company_dependent=True,
+        readonly=True,
+        copy=False,
     )
     relance_hold_date = fields.Date("On hold since", company_dependent=True, readonly=True, copy=False)
     relance_risk_score = fields.Integer(
-        "Risk score", company_dependent=True, readonly=True, copy=False,
+        "Risk score",
+        company_dependent=True,
+        readonly=True,
+        copy=False,
         help="0 to 100, higher is riskier. Recomputed every day from the payments of the last 12 months, the "
         "reminders they needed, disputes, broken promises, what is overdue today and the DSO.",
     )
     relance_risk_class = fields.Selection(
         [("good", "Good payer"), ("watch", "To watch"), ("risky", "Risky")],
-        string="Risk class", company_dependent=True, readonly=True, copy=False,
+        string="Risk class",
+        company_dependent=True,
+        readonly=True,
+        copy=False,
     )
     relance_risk_reasons = fields.Text("Risk reasons", company_dependent=True, readonly=True, copy=False)
     relance_risk_date = fields.Date("Risk computed on", company_dependent=True, readonly=True, copy=False)
     relance_dso = fields.Float(
-        "DSO (days)", company_dependent=True, readonly=True, copy=False, digits=(16, 1),
+        "DSO (days)",
+        company_dependent=True,
+        readonly=True,
+        copy=False,
+        digits=(16, 1),
         help="Days sales outstanding by the countback method: the open balance matched against the sales of each "
         "month, going back in time.",
     )
     relance_avg_days_late = fields.Float(
-        "Average days late", company_dependent=True, readonly=True, copy=False, digits=(16, 1),
+        "Average days late",
+        company_dependent=True,
+        readonly=True,
+        copy=False,
+        digits=(16, 1),
         help="Days late of the invoices due in the last 12 months, weighted by amount.",
     )
     relance_late_share = fields.Float(
-        "Invoices paid late (%)", company_dependent=True, readonly=True, copy=False, digits=(16, 1))
+        "Invoices paid late (%)", company_dependent=True, readonly=True, copy=False, digits=(16, 1)
+    )
     relance_segment_rule_id = fields.Many2one(
-        "relance.segment.rule", string="Segment rule", company_dependent=True, readonly=True, copy=False,
+        "relance.segment.rule",
+        string="Segment rule",
+        company_dependent=True,
+        readonly=True,
+        copy=False,
         help="Segment rule the customer matched at the last daily run. A policy chosen on the customer wins.",
     )
     relance_policy_origin = fields.Char("Policy applied", compute="_compute_relance_policy_origin")
     relance_insurer_id = fields.Many2one(
-        "res.partner", string="Credit insurer", company_dependent=True,
+        "res.partner",
+        string="Credit insurer",
+        company_dependent=True,
         help="Credit insurer covering this customer (Allianz Trade, Coface, Atradius...).",
     )
     relance_insured_amount = fields.Float(
-        "Covered amount", company_dependent=True, digits="Account",
+        "Covered amount",
+        company_dependent=True,
+        digits="Account",
         help="Amount of this customer's receivable covered by the credit insurer.",
     )
     relance_insurance_reference = fields.Char("Insurer's reference", company_dependent=True)
     relance_credit_review_ids = fields.One2many("relance.credit.review", "partner_id", string="Credit reviews")
     relance_last_review_date = fields.Date("Last credit review", compute="_compute_relance_last_review_date")
     relance_exposure = fields.Monetary(
-        "Exposure", compute="_compute_relance_exposure", currency_field="relance_currency_id",
+        "Exposure",
+        compute="_compute_relance_exposure",
+        currency_field="relance_currency_id",
         groups="account.group_account_invoice,account.group_account_readonly",
         help="Open receivable plus confirmed orders not invoiced yet, in this company.",
     )
@@ -121,10 +170,7 @@ class ResPartner(models.Model):
         """Who calls this customer: its collector, its salesperson, or the company default."""
         self.ensure_one()
         partner = self.commercial_partner_id
-        return (
-            partner.relance_collector_id or partner.user_id or self.env.company.relance_collector_id
-            or self.env.user
-        )
+        return partner.relance_collector_id or partner.user_id or self.env.company.relance_collector_id or self.env.user
 
     def _relance_log(self, body):
         """Note on the customer's chatter, signed by the current user. Reminder users need not
@@ -141,7 +187,9 @@ class ResPartner(models.Model):
         deadline = self.env["mail.activity"]._relance_call_day(deadline)
         return partner.sudo().activity_schedule(
             "relance_impayes.mail_activity_type_relance_call",
-            date_deadline=deadline, summary=summary, note=note,
+            date_deadline=deadline,
+            summary=summary,
+            note=note,
             user_id=(user or self._relance_collector()).id,
             relance_priority=partner._relance_call_priority(deadline),
         )
@@ -151,9 +199,12 @@ class ResPartner(models.Model):
         self.ensure_one()
         moves = self.env["account.move"]
         overdue = moves._read_group(
-            moves._relance_open_domain() & Domain("commercial_partner_id", "=", self.commercial_partner_id.id)
+            moves._relance_open_domain()
+            & Domain("commercial_partner_id", "=", self.commercial_partner_id.id)
             & Domain("invoice_date_due", "<", date),
-            [], ["amount_residual_signed:sum", "invoice_date_due:min"])
+            [],
+            ["amount_residual_signed:sum", "invoice_date_due:min"],
+        )
         amount, oldest = overdue[0] if overdue else (0.0, False)
         return (amount or 0.0) * ((date - oldest).days if oldest else 0)
 
@@ -174,9 +225,11 @@ class ResPartner(models.Model):
         moves = self.env["account.move"]
         levels = self.env["relance.level"]
         due = dict(moves._read_group(base, ["commercial_partner_id"], ["amount_residual_signed:sum"]))
-        overdue = dict(moves._read_group(
-            base & Domain("invoice_date_due", "<", today), ["commercial_partner_id"], ["amount_residual_signed:sum"]
-        ))
+        overdue = dict(
+            moves._read_group(
+                base & Domain("invoice_date_due", "<", today), ["commercial_partner_id"], ["amount_residual_signed:sum"]
+            )
+        )
         status = {}
         for partner, level, next_date in moves._read_group(
             base, ["commercial_partner_id", "relance_level_id"], ["relance_next_date:min"]
@@ -203,9 +256,14 @@ class ResPartner(models.Model):
             partner.relance_prescription_warning = warnings[partner.commercial_partner_id.id]
 
     def _compute_relance_promise_counts(self):
-        counts = {(partner, state): count for partner, state, count in self.env["relance.promise"]._read_group(
-            [("partner_id", "in", self.commercial_partner_id.ids), ("state", "in", ("kept", "broken"))],
-            ["partner_id", "state"], ["__count"])}
+        counts = {
+            (partner, state): count
+            for partner, state, count in self.env["relance.promise"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids), ("state", "in", ("kept", "broken"))],
+                ["partner_id", "state"],
+                ["__count"],
+            )
+        }
         for partner in self:
             cp = partner.commercial_partner_id
             partner.relance_promise_kept_count = counts.get((cp, "kept"), 0)
@@ -216,13 +274,21 @@ class ResPartner(models.Model):
         self.ensure_one()
         partner = self.commercial_partner_id
         moves = self.env["account.move"].search(
-            self.env["account.move"]._relance_open_domain() & Domain("commercial_partner_id", "=", partner.id)
+            self.env["account.move"]._relance_open_domain()
+            & Domain("commercial_partner_id", "=", partner.id)
             & Domain("company_id", "=", self.env.company.id)
-            & Domain("invoice_date_due", "<", fields.Date.context_today(self)))
+            & Domain("invoice_date_due", "<", fields.Date.context_today(self))
+        )
         return {
-            "type": "ir.actions.act_window", "res_model": model, "view_mode": "form", "target": "current",
-            "context": {"default_partner_id": partner.id, "default_move_ids": moves.ids,
-                        "default_amount": sum(moves.mapped("amount_residual_signed"))},
+            "type": "ir.actions.act_window",
+            "res_model": model,
+            "view_mode": "form",
+            "target": "current",
+            "context": {
+                "default_partner_id": partner.id,
+                "default_move_ids": moves.ids,
+                "default_amount": sum(moves.mapped("amount_residual_signed")),
+            },
         }
 
     def action_relance_promise(self):
@@ -235,9 +301,11 @@ class ResPartner(models.Model):
         return self._relance_open_negotiation("relance.dispute")
 
     def _compute_relance_interaction_count(self):
-        counts = dict(self.env["relance.interaction"]._read_group(
-            [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
-        ))
+        counts = dict(
+            self.env["relance.interaction"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids)], ["partner_id"], ["__count"]
+            )
+        )
         for partner in self:
             partner.relance_interaction_count = counts.get(partner.commercial_partner_id, 0)
 
@@ -274,9 +342,10 @@ class ResPartner(models.Model):
     def action_relance_open_invoices(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
-        action["domain"] = Domain("commercial_partner_id", "=", self.commercial_partner_id.id) & self.env[
-            "account.move"
-        ]._relance_open_domain()
+        action["domain"] = (
+            Domain("commercial_partner_id", "=", self.commercial_partner_id.id)
+            & self.env["account.move"]._relance_open_domain()
+        )
         action["context"] = {"search_default_group_by_relance_level": 1, "create": False}
         return action
 
@@ -287,7 +356,8 @@ class ResPartner(models.Model):
         decisions = moves._relance_decide(self.env.company)
         partner_ids = [d.partner_id for d in decisions if d.skip_reason in (None, "manual")]
         time_barred = moves._read_group(
-            self.env["relance.limitation"]._domain(self.env.company), ["commercial_partner_id"])
+            self.env["relance.limitation"]._domain(self.env.company), ["commercial_partner_id"]
+        )
         partner_ids += [partner.id for (partner,) in time_barred if partner.id not in partner_ids]
         action = self.env["ir.actions.act_window"]._for_xml_id("relance_impayes.res_partner_action_relance_todo")
         action["domain"] = [("id", "in", partner_ids)]
@@ -305,9 +375,12 @@ class ResPartner(models.Model):
     def _check_relance_penalty_waive_reason(self):
         for partner in self:
             if partner.relance_penalty_waived and not (partner.relance_penalty_waive_reason or "").strip():
-                raise ValidationError(self.env._(
-                    "Give a reason to waive the late-payment penalties of %(partner)s.", partner=partner.display_name
-                ))
+                raise ValidationError(
+                    self.env._(
+                        "Give a reason to waive the late-payment penalties of %(partner)s.",
+                        partner=partner.display_name,
+                    )
+                )
 
     @api.depends_context("company", "relance_date")
     def _compute_relance_penalty_total(self):
@@ -324,19 +397,26 @@ class ResPartner(models.Model):
             rule = cp.relance_segment_rule_id.filtered("active")
             if cp.relance_policy_id:
                 partner.relance_policy_origin = self.env._(
-                    "%(policy)s (chosen for this customer)", policy=cp.relance_policy_id.name)
+                    "%(policy)s (chosen for this customer)", policy=cp.relance_policy_id.name
+                )
             elif rule:
                 partner.relance_policy_origin = self.env._(
-                    "%(policy)s (rule: %(rule)s)", policy=rule.policy_id.name, rule=rule.name)
+                    "%(policy)s (rule: %(rule)s)", policy=rule.policy_id.name, rule=rule.name
+                )
             else:
                 partner.relance_policy_origin = default and self.env._(
-                    "%(policy)s (company default)", policy=default.name)
+                    "%(policy)s (company default)", policy=default.name
+                )
 
     @api.depends_context("company")
     def _compute_relance_last_review_date(self):
-        last = dict(self.env["relance.credit.review"]._read_group(
-            [("partner_id", "in", self.commercial_partner_id.ids), ("company_id", "=", self.env.company.id)],
-            ["partner_id"], ["date:max"]))
+        last = dict(
+            self.env["relance.credit.review"]._read_group(
+                [("partner_id", "in", self.commercial_partner_id.ids), ("company_id", "=", self.env.company.id)],
+                ["partner_id"],
+                ["date:max"],
+            )
+        )
         for partner in self:
             partner.relance_last_review_date = last.get(partner.commercial_partner_id, False)
 
@@ -401,13 +481,19 @@ class ResPartner(models.Model):
         who have none while their receivable is above the company's exposure threshold."""
         date = fields.Date.to_date(date or fields.Date.context_today(self))
         limit = fields.Date.subtract(date, months=company.relance_review_months or 12)
-        last = self.env["relance.credit.review"].sudo()._read_group(
-            [("company_id", "=", company.id)], ["partner_id"], ["date:max"])
+        last = (
+            self.env["relance.credit.review"]
+            .sudo()
+            ._read_group([("company_id", "=", company.id)], ["partner_id"], ["date:max"])
+        )
         due = [partner.id for partner, last_date in last if last_date <= limit]
         reviewed = [partner.id for partner, _last_date in last]
         # receivable lines bear the commercial partner: only customers have a `credit`
-        unreviewed = self.sudo().with_company(company).search(
-            Domain("credit", ">", company.relance_review_exposure) & Domain("id", "not in", reviewed))
+        unreviewed = (
+            self.sudo()
+            .with_company(company)
+            .search(Domain("credit", ">", company.relance_review_exposure) & Domain("id", "not in", reviewed))
+        )
         return due + unreviewed.ids
 
     @api.model

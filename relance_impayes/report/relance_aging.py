@@ -5,8 +5,11 @@ from .relance_analytics import ANALYTICS_DEPENDS
 
 BUCKETS = ["bucket_0", "bucket_1", "bucket_2", "bucket_3", "bucket_4"]  # bucket_0: not due yet
 BUCKET_FIELDS = {
-    "bucket_0": "amount_not_due", "bucket_1": "amount_bucket_1", "bucket_2": "amount_bucket_2",
-    "bucket_3": "amount_bucket_3", "bucket_4": "amount_bucket_4",
+    "bucket_0": "amount_not_due",
+    "bucket_1": "amount_bucket_1",
+    "bucket_2": "amount_bucket_2",
+    "bucket_3": "amount_bucket_3",
+    "bucket_4": "amount_bucket_4",
 }
 
 
@@ -145,10 +148,17 @@ class RelanceAgingLine(models.Model):
 
     move_id = fields.Many2one("account.move", "Document", readonly=True)
     move_type = fields.Selection(
-        [("out_invoice", "Invoice"), ("out_refund", "Credit note"), ("entry", "Payment or entry"),
-         ("out_receipt", "Receipt"), ("in_invoice", "Vendor bill"), ("in_refund", "Vendor credit note"),
-         ("in_receipt", "Purchase receipt")],
-        string="Type", readonly=True,
+        [
+            ("out_invoice", "Invoice"),
+            ("out_refund", "Credit note"),
+            ("entry", "Payment or entry"),
+            ("out_receipt", "Receipt"),
+            ("in_invoice", "Vendor bill"),
+            ("in_refund", "Vendor credit note"),
+            ("in_receipt", "Purchase receipt"),
+        ],
+        string="Type",
+        readonly=True,
     )
     date = fields.Date("Date", readonly=True)
     date_due = fields.Date("Due date", readonly=True)
@@ -167,7 +177,8 @@ class RelanceAgingLine(models.Model):
             "SELECT lines.id, lines.move_id, lines.move_type, lines.company_id, lines.partner_id, "
             "lines.collector_id, lines.policy_id, lines.risk_class, lines.level_id, lines.date, lines.date_due, "
             "lines.days_late, lines.bucket, %s FROM (%s) lines",
-            self._relance_bucket_columns_sql(), self._relance_aging_lines_sql(),
+            self._relance_bucket_columns_sql(),
+            self._relance_aging_lines_sql(),
         )
 
 
@@ -182,10 +193,12 @@ class RelanceAging(models.Model):
     _order = "amount_overdue desc, amount_residual desc, id"
     _rec_name = "partner_id"
 
-    date_due = fields.Date("Oldest due date", readonly=True, aggregator="min",
-                           help="Due date of the oldest item still open.")
-    days_late = fields.Integer("Days late", readonly=True, aggregator="max",
-                               help="Days late of the oldest item still open.")
+    date_due = fields.Date(
+        "Oldest due date", readonly=True, aggregator="min", help="Due date of the oldest item still open."
+    )
+    days_late = fields.Integer(
+        "Days late", readonly=True, aggregator="max", help="Days late of the oldest item still open."
+    )
     item_count = fields.Integer("Open items", readonly=True)
 
     @property
@@ -208,7 +221,8 @@ class RelanceAging(models.Model):
               LEFT JOIN relance_level lvl ON lvl.id = lines.level_id
              GROUP BY lines.company_id, lines.partner_id, lines.collector_id, lines.policy_id, lines.risk_class
             """,
-            self._relance_bucket_columns_sql(), self._relance_aging_lines_sql(),
+            self._relance_bucket_columns_sql(),
+            self._relance_aging_lines_sql(),
         )
 
     def action_open_lines(self):
@@ -235,15 +249,18 @@ class ReportRelanceAging(models.AbstractModel):
 
     @api.model
     def _get_report_values(self, docids, data=None):
-        date = fields.Date.to_date((data or {}).get("date") or self.env.context.get("relance_date")) or \
-            fields.Date.context_today(self)
+        date = fields.Date.to_date(
+            (data or {}).get("date") or self.env.context.get("relance_date")
+        ) or fields.Date.context_today(self)
         aging = self.env["relance.aging"].with_context(relance_date=fields.Date.to_string(date))
         docs = aging.browse(docids).exists().sorted(lambda row: (-row.amount_overdue, -row.amount_residual))
         totals = aging._relance_report_totals(docs)
         labels = aging._relance_bucket_labels(docs.company_id[:1] or self.env.company)
         shares = {
             bucket: f"{100.0 * totals[BUCKET_FIELDS[bucket]] / totals['amount_residual']:.1f} %"
-            if totals["amount_residual"] else "" for bucket in labels
+            if totals["amount_residual"]
+            else ""
+            for bucket in labels
         }
         return {
             "doc_ids": docs.ids,

@@ -16,6 +16,7 @@ Vocabulary of the queries:
 * a *hold* is a dispute opened or a payment plan confirmed on an invoice, contributed only when
   the negotiation models are installed.
 """
+
 from types import MappingProxyType
 
 from odoo import api, fields, models
@@ -37,23 +38,53 @@ SETTLEMENT_KINDS = [("paid", "Paid"), ("credited", "Credited"), ("written_off", 
 # Reports computed from the accounting and the history: flushed before each query
 ANALYTICS_DEPENDS = {
     "account.move": [
-        "move_type", "state", "payment_state", "commercial_partner_id", "company_id", "amount_total_signed",
-        "amount_residual_signed", "relance_level_id", "origin_payment_id", "statement_line_id", "journal_id",
+        "move_type",
+        "state",
+        "payment_state",
+        "commercial_partner_id",
+        "company_id",
+        "amount_total_signed",
+        "amount_residual_signed",
+        "relance_level_id",
+        "origin_payment_id",
+        "statement_line_id",
+        "journal_id",
     ],
     "account.move.line": [
-        "move_id", "account_id", "partner_id", "company_id", "date", "date_maturity", "balance",
-        "amount_residual", "parent_state",
+        "move_id",
+        "account_id",
+        "partner_id",
+        "company_id",
+        "date",
+        "date_maturity",
+        "balance",
+        "amount_residual",
+        "parent_state",
     ],
     "account.partial.reconcile": ["debit_move_id", "credit_move_id", "amount", "max_date"],
     "account.payment": ["move_id", "state", "date"],
     "relance.communication": ["state", "date", "level_id", "company_id", "partner_id", "user_id", "amount_due"],
     "relance.communication.line": ["communication_id", "move_id", "level_id", "amount_residual"],
-    "relance.interaction": ["kind", "direction", "date", "communication_id", "move_ids", "level_id", "user_id",
-                            "call_outcome", "corrected_id"],
+    "relance.interaction": [
+        "kind",
+        "direction",
+        "date",
+        "communication_id",
+        "move_ids",
+        "level_id",
+        "user_id",
+        "call_outcome",
+        "corrected_id",
+    ],
     "relance.level": ["policy_id", "delay", "action_handoff", "mail_template_id"],
     "res.partner": ["commercial_partner_id", "user_id", "relance_collector_id", "relance_policy_id"],
-    "res.company": ["relance_collector_id", "relance_policy_id", "relance_aging_bucket_1", "relance_aging_bucket_2",
-                    "relance_aging_bucket_3"],
+    "res.company": [
+        "relance_collector_id",
+        "relance_policy_id",
+        "relance_aging_bucket_1",
+        "relance_aging_bucket_2",
+        "relance_aging_bucket_3",
+    ],
 }
 
 
@@ -90,9 +121,9 @@ class RelanceAnalyticsMixin(models.AbstractModel):
         """Collector of a commercial partner in a company, as ``res.partner._relance_collector``:
         its collector, else its salesperson, else the company's default collector."""
         return SQL(
-            "COALESCE((%(p)s.relance_collector_id ->> %(c)s.id::text)::int, %(p)s.user_id, "
-            "%(c)s.relance_collector_id)",
-            p=SQL.identifier(partner), c=SQL.identifier(company),
+            "COALESCE((%(p)s.relance_collector_id ->> %(c)s.id::text)::int, %(p)s.user_id, %(c)s.relance_collector_id)",
+            p=SQL.identifier(partner),
+            c=SQL.identifier(company),
         )
 
     @api.model
@@ -106,7 +137,8 @@ class RelanceAnalyticsMixin(models.AbstractModel):
             "(SELECT rule.policy_id FROM relance_segment_rule rule "
             "WHERE rule.id = (%(p)s.relance_segment_rule_id ->> %(c)s.id::text)::int AND rule.active), "
             "%(c)s.relance_policy_id)",
-            p=SQL.identifier(partner), c=SQL.identifier(company),
+            p=SQL.identifier(partner),
+            c=SQL.identifier(company),
         )
 
     @api.model
@@ -161,17 +193,26 @@ class RelanceAnalyticsMixin(models.AbstractModel):
         """``(move_id, date, kind)``: invoices put in dispute (``disputed``) or on a payment plan
         (``plan``)."""
         parts = []
-        for model_name, date_field, kind in (("relance.dispute", "date_open", "disputed"),
-                                             ("relance.payment.plan", "date_confirmed", "plan")):
+        for model_name, date_field, kind in (
+            ("relance.dispute", "date_open", "disputed"),
+            ("relance.payment.plan", "date_confirmed", "plan"),
+        ):
             model = self.env[model_name]
             moves = model._fields["move_ids"]
             model.flush_model(["move_ids", date_field])
-            parts.append(SQL(
-                "SELECT rel.%s AS move_id, rec.%s AS date, %s AS kind FROM %s rec JOIN %s rel ON rel.%s = rec.id "
-                "WHERE rec.%s IS NOT NULL",
-                SQL.identifier(moves.column2), SQL.identifier(date_field), kind, SQL.identifier(model._table),
-                SQL.identifier(moves.relation), SQL.identifier(moves.column1), SQL.identifier(date_field),
-            ))
+            parts.append(
+                SQL(
+                    "SELECT rel.%s AS move_id, rec.%s AS date, %s AS kind FROM %s rec JOIN %s rel ON rel.%s = rec.id "
+                    "WHERE rec.%s IS NOT NULL",
+                    SQL.identifier(moves.column2),
+                    SQL.identifier(date_field),
+                    kind,
+                    SQL.identifier(model._table),
+                    SQL.identifier(moves.relation),
+                    SQL.identifier(moves.column1),
+                    SQL.identifier(date_field),
+                )
+            )
         return SQL(" UNION ALL ").join(parts)
 
     # ------------------------------------------------------------------
@@ -194,15 +235,15 @@ class RelanceAnalyticsMixin(models.AbstractModel):
             )
         if aggregate_spec in self._relance_median_aggregates:
             fname = aggregate_spec.split(":")[0]
-            return SQL(
-                "PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s)", self._field_to_sql(self._table, fname, query)
-            )
+            return SQL("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY %s)", self._field_to_sql(self._table, fname, query))
         if aggregate_spec in self._relance_weighted_aggregates:
             fname, weight = self._relance_weighted_aggregates[aggregate_spec]
             weight_sql = self._field_to_sql(self._table, weight, query)
             return SQL(
                 "COALESCE(SUM(%s * %s) / NULLIF(SUM(%s), 0), 0)",
-                self._field_to_sql(self._table, fname, query), weight_sql, weight_sql,
+                self._field_to_sql(self._table, fname, query),
+                weight_sql,
+                weight_sql,
             )
         if aggregate_spec in self._relance_distinct_aggregates:
             return SQL(

@@ -28,8 +28,9 @@ class RelanceDashboard(models.Model):
     amount = fields.Float(compute="_compute_figures")
     value_display = fields.Char("Figure", compute="_compute_figures")
     subtitle = fields.Char(compute="_compute_figures")
-    tone = fields.Selection([("info", "Info"), ("success", "Good"), ("warning", "Watch"), ("danger", "Act")],
-                            compute="_compute_figures")
+    tone = fields.Selection(
+        [("info", "Info"), ("success", "Good"), ("warning", "Watch"), ("danger", "Act")], compute="_compute_figures"
+    )
 
     @property
     def _table_query(self):
@@ -56,44 +57,88 @@ class RelanceDashboard(models.Model):
         _ = self.env._
         disputes, open_disputes = self._relance_tile_disputes, self._relance_open_disputes
         return {
-            "todo": {"label": _("To remind today"), "figure": self._relance_tile_todo,
-                     "open": self._relance_open_todo, "dashboards": {"collector": 10}},
-            "calls": {"label": _("Calls due"), "figure": self._relance_tile_calls,
-                      "open": self._relance_open_calls, "dashboards": {"collector": 20}},
-            "validate": {"label": _("To validate"), "figure": self._relance_tile_validate,
-                         "open": self._relance_open_validate, "dashboards": {"collector": 30, "manager": 40}},
-            "promises_due": {"label": _("Promises due today"), "figure": self._relance_tile_promises_due,
-                             "open": self._relance_open_promises_due, "dashboards": {"collector": 40}},
-            "promises_broken": {"label": _("Broken promises (30 days)"),
-                                "figure": self._relance_tile_promises_broken,
-                                "open": self._relance_open_promises_broken,
-                                "dashboards": {"collector": 50, "manager": 50}},
-            "disputes_recent": {"label": _("Disputes under 30 days"),
-                                "figure": partial(disputes, youngest=0, oldest=30),
-                                "open": partial(open_disputes, youngest=0, oldest=30),
-                                "dashboards": {"collector": 60}},
-            "disputes_middle": {"label": _("Disputes 31-60 days"),
-                                "figure": partial(disputes, youngest=31, oldest=60),
-                                "open": partial(open_disputes, youngest=31, oldest=60),
-                                "dashboards": {"collector": 70}},
-            "disputes_old": {"label": _("Disputes over 60 days"),
-                             "figure": partial(disputes, youngest=61, tone="danger"),
-                             "open": partial(open_disputes, youngest=61), "dashboards": {"collector": 80}},
-            "disputes_open": {"label": _("Open disputes"), "figure": disputes, "open": open_disputes,
-                              "dashboards": {"manager": 60}},
-            "recovered": {"label": _("Recovered this month"), "figure": self._relance_tile_recovered,
-                          "open": self._relance_open_recovered, "dashboards": {"collector": 90, "manager": 30}},
-            "overdue": {"label": _("Overdue"), "figure": self._relance_tile_overdue,
-                        "open": self._relance_open_overdue, "dashboards": {"collector": 100, "manager": 10}},
-            "dso": {"label": _("DSO this month"), "figure": self._relance_tile_dso,
-                    "open": self._relance_open_dso, "dashboards": {"manager": 20}},
+            "todo": {
+                "label": _("To remind today"),
+                "figure": self._relance_tile_todo,
+                "open": self._relance_open_todo,
+                "dashboards": {"collector": 10},
+            },
+            "calls": {
+                "label": _("Calls due"),
+                "figure": self._relance_tile_calls,
+                "open": self._relance_open_calls,
+                "dashboards": {"collector": 20},
+            },
+            "validate": {
+                "label": _("To validate"),
+                "figure": self._relance_tile_validate,
+                "open": self._relance_open_validate,
+                "dashboards": {"collector": 30, "manager": 40},
+            },
+            "promises_due": {
+                "label": _("Promises due today"),
+                "figure": self._relance_tile_promises_due,
+                "open": self._relance_open_promises_due,
+                "dashboards": {"collector": 40},
+            },
+            "promises_broken": {
+                "label": _("Broken promises (30 days)"),
+                "figure": self._relance_tile_promises_broken,
+                "open": self._relance_open_promises_broken,
+                "dashboards": {"collector": 50, "manager": 50},
+            },
+            "disputes_recent": {
+                "label": _("Disputes under 30 days"),
+                "figure": partial(disputes, youngest=0, oldest=30),
+                "open": partial(open_disputes, youngest=0, oldest=30),
+                "dashboards": {"collector": 60},
+            },
+            "disputes_middle": {
+                "label": _("Disputes 31-60 days"),
+                "figure": partial(disputes, youngest=31, oldest=60),
+                "open": partial(open_disputes, youngest=31, oldest=60),
+                "dashboards": {"collector": 70},
+            },
+            "disputes_old": {
+                "label": _("Disputes over 60 days"),
+                "figure": partial(disputes, youngest=61, tone="danger"),
+                "open": partial(open_disputes, youngest=61),
+                "dashboards": {"collector": 80},
+            },
+            "disputes_open": {
+                "label": _("Open disputes"),
+                "figure": disputes,
+                "open": open_disputes,
+                "dashboards": {"manager": 60},
+            },
+            "recovered": {
+                "label": _("Recovered this month"),
+                "figure": self._relance_tile_recovered,
+                "open": self._relance_open_recovered,
+                "dashboards": {"collector": 90, "manager": 30},
+            },
+            "overdue": {
+                "label": _("Overdue"),
+                "figure": self._relance_tile_overdue,
+                "open": self._relance_open_overdue,
+                "dashboards": {"collector": 100, "manager": 10},
+            },
+            "dso": {
+                "label": _("DSO this month"),
+                "figure": self._relance_tile_dso,
+                "open": self._relance_open_dso,
+                "dashboards": {"manager": 20},
+            },
         }
 
     @api.model
     def _tile_places(self):
         """``[(code, dashboard, sequence)]`` of the tiles, in the order of :meth:`_tiles`."""
-        return [(code, dashboard, sequence) for code, tile in self._tiles().items()
-                for dashboard, sequence in tile["dashboards"].items()]
+        return [
+            (code, dashboard, sequence)
+            for code, tile in self._tiles().items()
+            for dashboard, sequence in tile["dashboards"].items()
+        ]
 
     # ------------------------------------------------------------------
     # Figures
@@ -131,8 +176,12 @@ class RelanceDashboard(models.Model):
     def _relance_my_partner_ids(self, date):
         """Customers with open items whose collector is the current user."""
         aging = self.env["relance.aging"].with_context(relance_date=fields.Date.to_string(date))
-        return [partner.id for (partner,) in aging._read_group(
-            [("company_id", "=", self.env.company.id), ("collector_id", "=", self.env.uid)], ["partner_id"])]
+        return [
+            partner.id
+            for (partner,) in aging._read_group(
+                [("company_id", "=", self.env.company.id), ("collector_id", "=", self.env.uid)], ["partner_id"]
+            )
+        ]
 
     @api.model
     def _relance_tile_todo(self, date, mine):
@@ -143,21 +192,29 @@ class RelanceDashboard(models.Model):
         due = [d for d in decisions if d.skip_reason in (None, "manual")]
         count = len(due)
         return {
-            "count": count, "amount": sum(d.amount_due for d in due), "tone": "warning" if count else "success",
-            "subtitle": self._relance_count_text(count, self.env._("%(count)s customer"), self.env._("%(count)s customers")),
+            "count": count,
+            "amount": sum(d.amount_due for d in due),
+            "tone": "warning" if count else "success",
+            "subtitle": self._relance_count_text(
+                count, self.env._("%(count)s customer"), self.env._("%(count)s customers")
+            ),
         }
 
     @api.model
     def _relance_tile_calls(self, date, mine):
         activity_type = self.env.ref("relance_impayes.mail_activity_type_relance_call")
-        domain = Domain("activity_type_id", "=", activity_type.id) & Domain(
-            "date_deadline", "<=", date) & Domain("res_model", "=", "res.partner")
+        domain = (
+            Domain("activity_type_id", "=", activity_type.id)
+            & Domain("date_deadline", "<=", date)
+            & Domain("res_model", "=", "res.partner")
+        )
         if mine:
             domain &= Domain("user_id", "=", self.env.uid)
         count = self.env["mail.activity"].search_count(domain)
         overdue = self.env["mail.activity"].search_count(domain & Domain("date_deadline", "<", date))
         return {
-            "count": count, "tone": "danger" if overdue else ("warning" if count else "success"),
+            "count": count,
+            "tone": "danger" if overdue else ("warning" if count else "success"),
             "subtitle": self._relance_count_text(overdue, self.env._("%(count)s late"), self.env._("%(count)s late")),
         }
 
@@ -167,10 +224,15 @@ class RelanceDashboard(models.Model):
         if mine:
             domain &= Domain("user_id", "=", self.env.uid)
         [(count, amount)] = self.env["relance.communication"]._read_group(
-            domain, aggregates=["__count", "amount_due:sum"])
+            domain, aggregates=["__count", "amount_due:sum"]
+        )
         return {
-            "count": count, "amount": amount or 0.0, "tone": "warning" if count else "success",
-            "subtitle": self._relance_count_text(count, self.env._("%(count)s reminder"), self.env._("%(count)s reminders")),
+            "count": count,
+            "amount": amount or 0.0,
+            "tone": "warning" if count else "success",
+            "subtitle": self._relance_count_text(
+                count, self.env._("%(count)s reminder"), self.env._("%(count)s reminders")
+            ),
         }
 
     @api.model
@@ -183,8 +245,12 @@ class RelanceDashboard(models.Model):
         domain = self._relance_promise_domain(mine) & Domain("state", "=", "open") & Domain("date", "=", date)
         [(count, amount)] = self.env["relance.promise"]._read_group(domain, aggregates=["__count", "amount:sum"])
         return {
-            "count": count, "amount": amount or 0.0, "tone": "warning" if count else "success",
-            "subtitle": self._relance_count_text(count, self.env._("%(count)s promise"), self.env._("%(count)s promises")),
+            "count": count,
+            "amount": amount or 0.0,
+            "tone": "warning" if count else "success",
+            "subtitle": self._relance_count_text(
+                count, self.env._("%(count)s promise"), self.env._("%(count)s promises")
+            ),
         }
 
     @api.model
@@ -199,8 +265,12 @@ class RelanceDashboard(models.Model):
         domain = self._relance_broken_promise_domain(date, mine)
         [(count, amount)] = self.env["relance.promise"]._read_group(domain, aggregates=["__count", "amount:sum"])
         return {
-            "count": count, "amount": amount or 0.0, "tone": "danger" if count else "success",
-            "subtitle": self._relance_count_text(count, self.env._("%(count)s promise"), self.env._("%(count)s promises")),
+            "count": count,
+            "amount": amount or 0.0,
+            "tone": "danger" if count else "success",
+            "subtitle": self._relance_count_text(
+                count, self.env._("%(count)s promise"), self.env._("%(count)s promises")
+            ),
         }
 
     @api.model
@@ -221,25 +291,38 @@ class RelanceDashboard(models.Model):
         domain = self._relance_dispute_domain(date, mine, youngest, oldest)
         [(count, amount)] = self.env["relance.dispute"]._read_group(domain, aggregates=["__count", "amount:sum"])
         return {
-            "count": count, "amount": amount or 0.0, "tone": tone if count else "info",
-            "subtitle": self._relance_count_text(count, self.env._("%(count)s dispute"), self.env._("%(count)s disputes")),
+            "count": count,
+            "amount": amount or 0.0,
+            "tone": tone if count else "info",
+            "subtitle": self._relance_count_text(
+                count, self.env._("%(count)s dispute"), self.env._("%(count)s disputes")
+            ),
         }
 
     @api.model
     def _relance_recovered_domain(self, date, mine):
-        domain = (Domain("company_id", "=", self.env.company.id) & Domain("kind", "=", "paid")
-                  & Domain("reminded", "=", True) & Domain("date", ">=", date.replace(day=1))
-                  & Domain("date", "<=", date))
+        domain = (
+            Domain("company_id", "=", self.env.company.id)
+            & Domain("kind", "=", "paid")
+            & Domain("reminded", "=", True)
+            & Domain("date", ">=", date.replace(day=1))
+            & Domain("date", "<=", date)
+        )
         return domain & Domain("collector_id", "=", self.env.uid) if mine else domain
 
     @api.model
     def _relance_tile_recovered(self, date, mine):
         recovery = self.env["relance.recovery"].with_context(relance_date=fields.Date.to_string(date))
         [(count, amount)] = recovery._read_group(
-            self._relance_recovered_domain(date, mine), aggregates=["move_id:count_distinct", "amount:sum"])
+            self._relance_recovered_domain(date, mine), aggregates=["move_id:count_distinct", "amount:sum"]
+        )
         return {
-            "count": count, "amount": amount or 0.0, "tone": "success",
-            "subtitle": self._relance_count_text(count, self.env._("%(count)s invoice"), self.env._("%(count)s invoices")),
+            "count": count,
+            "amount": amount or 0.0,
+            "tone": "success",
+            "subtitle": self._relance_count_text(
+                count, self.env._("%(count)s invoice"), self.env._("%(count)s invoices")
+            ),
         }
 
     @api.model
@@ -250,20 +333,25 @@ class RelanceDashboard(models.Model):
             domain &= Domain("collector_id", "=", self.env.uid)
         [(count, amount)] = aging._read_group(domain, aggregates=["__count", "amount_overdue:sum"])
         return {
-            "count": count, "amount": amount or 0.0, "tone": "danger" if amount else "success",
-            "subtitle": self._relance_count_text(count, self.env._("%(count)s customer"), self.env._("%(count)s customers")),
+            "count": count,
+            "amount": amount or 0.0,
+            "tone": "danger" if amount else "success",
+            "subtitle": self._relance_count_text(
+                count, self.env._("%(count)s customer"), self.env._("%(count)s customers")
+            ),
         }
 
     @api.model
     def _relance_tile_dso(self, date, mine):
         dso = self.env["relance.dso"].with_context(
-            relance_date=fields.Date.to_string(date), relance_dso_scopes=["company"])
-        rows = dso.search_fetch([("company_id", "=", self.env.company.id)], ["date", "dso"], order="date desc",
-                                limit=2)
+            relance_date=fields.Date.to_string(date), relance_dso_scopes=["company"]
+        )
+        rows = dso.search_fetch([("company_id", "=", self.env.company.id)], ["date", "dso"], order="date desc", limit=2)
         current = rows[:1].dso
         previous = rows[1:2].dso
         return {
-            "count": round(current), "display": self.env._("%(days)s days", days=f"{current:.0f}"),
+            "count": round(current),
+            "display": self.env._("%(days)s days", days=f"{current:.0f}"),
             "tone": "danger" if previous and current > previous else "success",
             "subtitle": self.env._("last month: %(days)s days", days=f"{previous:.0f}") if len(rows) > 1 else "",
         }
@@ -310,28 +398,37 @@ class RelanceDashboard(models.Model):
 
     @api.model
     def _relance_open_promises_broken(self, date, mine, name):
-        return self._relance_window("relance_impayes.relance_promise_action", name,
-                                    self._relance_broken_promise_domain(date, mine))
+        return self._relance_window(
+            "relance_impayes.relance_promise_action", name, self._relance_broken_promise_domain(date, mine)
+        )
 
     @api.model
     def _relance_open_disputes(self, date, mine, name, youngest=None, oldest=None):
-        return self._relance_window("relance_impayes.relance_dispute_action", name,
-                                    self._relance_dispute_domain(date, mine, youngest, oldest))
+        return self._relance_window(
+            "relance_impayes.relance_dispute_action", name, self._relance_dispute_domain(date, mine, youngest, oldest)
+        )
 
     @api.model
     def _relance_open_recovered(self, date, mine, name):
-        return self._relance_window("relance_impayes.relance_recovery_action", name,
-                                    self._relance_recovered_domain(date, mine),
-                                    {"relance_date": fields.Date.to_string(date)})
+        return self._relance_window(
+            "relance_impayes.relance_recovery_action",
+            name,
+            self._relance_recovered_domain(date, mine),
+            {"relance_date": fields.Date.to_string(date)},
+        )
 
     @api.model
     def _relance_open_overdue(self, date, mine, name):
         domain = [("company_id", "=", self.env.company.id)] + ([("collector_id", "=", self.env.uid)] if mine else [])
-        return self._relance_window("relance_impayes.relance_aging_action", name, domain,
-                                    {"relance_date": fields.Date.to_string(date)})
+        return self._relance_window(
+            "relance_impayes.relance_aging_action", name, domain, {"relance_date": fields.Date.to_string(date)}
+        )
 
     @api.model
     def _relance_open_dso(self, date, mine, name):
-        return self._relance_window("relance_impayes.relance_dso_action", name,
-                                    [("company_id", "=", self.env.company.id)],
-                                    {"relance_date": fields.Date.to_string(date), "search_default_company": 1})
+        return self._relance_window(
+            "relance_impayes.relance_dso_action",
+            name,
+            [("company_id", "=", self.env.company.id)],
+            {"relance_date": fields.Date.to_string(date), "search_default_company": 1},
+        )

@@ -38,12 +38,18 @@ class RelanceDso(models.Model):
     partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
     collector_id = fields.Many2one("res.users", "Collector", readonly=True)
     receivable = fields.Monetary("Receivable", readonly=True, help="Receivable balance at the month end.")
-    overdue = fields.Monetary("Overdue", readonly=True,
-                              help="Part of the invoices still unpaid at the month end that was past due.")
+    overdue = fields.Monetary(
+        "Overdue", readonly=True, help="Part of the invoices still unpaid at the month end that was past due."
+    )
     sales = fields.Monetary("Invoiced", readonly=True, help="Invoices less credit notes of the month, tax included.")
-    dso = fields.Float("DSO (days)", readonly=True, digits=(16, 1), aggregator="avg",
-                       help="Days sales outstanding by the countback method. Several rows together: average "
-                       "weighted by the receivable.")
+    dso = fields.Float(
+        "DSO (days)",
+        readonly=True,
+        digits=(16, 1),
+        aggregator="avg",
+        help="Days sales outstanding by the countback method. Several rows together: average "
+        "weighted by the receivable.",
+    )
 
     @api.model
     def _relance_dso_scopes(self):
@@ -62,19 +68,28 @@ class RelanceDso(models.Model):
         per_partner = scopes != ["company"]
         entity_parts = []
         if "customer" in scopes:
-            entity_parts.append(SQL(
-                "SELECT 'customer' AS scope, company_id, partner_id AS key_id, partner_id, collector_id, m, "
-                "receivable, overdue, sales FROM monthly"))
+            entity_parts.append(
+                SQL(
+                    "SELECT 'customer' AS scope, company_id, partner_id AS key_id, partner_id, collector_id, m, "
+                    "receivable, overdue, sales FROM monthly"
+                )
+            )
         if "collector" in scopes:
-            entity_parts.append(SQL(
-                "SELECT 'collector' AS scope, company_id, COALESCE(collector_id, 0) AS key_id, NULL::int AS partner_id, "
-                "collector_id, m, SUM(receivable) AS receivable, SUM(overdue) AS overdue, SUM(sales) AS sales "
-                "FROM monthly GROUP BY company_id, collector_id, m"))
+            entity_parts.append(
+                SQL(
+                    "SELECT 'collector' AS scope, company_id, COALESCE(collector_id, 0) AS key_id, NULL::int AS partner_id, "
+                    "collector_id, m, SUM(receivable) AS receivable, SUM(overdue) AS overdue, SUM(sales) AS sales "
+                    "FROM monthly GROUP BY company_id, collector_id, m"
+                )
+            )
         if "company" in scopes:
-            entity_parts.append(SQL(
-                "SELECT 'company' AS scope, company_id, 0 AS key_id, NULL::int AS partner_id, NULL::int AS collector_id, "
-                "m, SUM(receivable) AS receivable, SUM(overdue) AS overdue, SUM(sales) AS sales "
-                "FROM monthly GROUP BY company_id, m"))
+            entity_parts.append(
+                SQL(
+                    "SELECT 'company' AS scope, company_id, 0 AS key_id, NULL::int AS partner_id, NULL::int AS collector_id, "
+                    "m, SUM(receivable) AS receivable, SUM(overdue) AS overdue, SUM(sales) AS sales "
+                    "FROM monthly GROUP BY company_id, m"
+                )
+            )
         # Month m counts back from the current one (0), which ends at the date. The monthly figures
         # of each entity are kept in JSON maps {m: amount}: periods and countback windows read them
         # by key, with no join between intermediate results (whose row estimates are far off).
@@ -165,6 +180,8 @@ class RelanceDso(models.Model):
                 "JOIN res_company co ON co.id = aml.company_id "
                 "JOIN res_partner partner ON partner.id = aml.partner_id "
                 "JOIN res_partner cp ON cp.id = partner.commercial_partner_id"
-            ) if per_partner else SQL(""),
+            )
+            if per_partner
+            else SQL(""),
             entities=SQL(" UNION ALL ").join(entity_parts),
         )

@@ -3,8 +3,8 @@ from types import MappingProxyType
 from odoo import fields, models
 from odoo.tools import SQL
 
-from .relance_analytics import ANALYTICS_DEPENDS, CHANNELS
 from ..models.relance_interaction import CALL_OUTCOMES
+from .relance_analytics import ANALYTICS_DEPENDS, CHANNELS
 
 
 class RelanceEffectiveness(models.Model):
@@ -27,12 +27,14 @@ class RelanceEffectiveness(models.Model):
     _auto = False
     _order = "date desc, id desc"
     _depends = ANALYTICS_DEPENDS
-    _relance_ratio_aggregates = MappingProxyType({
-        "paid_7_rate:avg": ("paid_7", "claimed"),
-        "paid_15_rate:avg": ("paid_15", "claimed"),
-        "paid_30_rate:avg": ("paid_30", "claimed"),
-        "recovered_rate:avg": ("recovered", "claimed"),
-    })
+    _relance_ratio_aggregates = MappingProxyType(
+        {
+            "paid_7_rate:avg": ("paid_7", "claimed"),
+            "paid_15_rate:avg": ("paid_15", "claimed"),
+            "paid_30_rate:avg": ("paid_30", "claimed"),
+            "recovered_rate:avg": ("recovered", "claimed"),
+        }
+    )
     _relance_median_aggregates = ("days_to_payment:avg",)
 
     date = fields.Date("Reminder date", readonly=True)
@@ -52,14 +54,20 @@ class RelanceEffectiveness(models.Model):
     paid_7 = fields.Monetary("Paid within 7 days", readonly=True)
     paid_15 = fields.Monetary("Paid within 15 days", readonly=True)
     paid_30 = fields.Monetary("Paid within 30 days", readonly=True)
-    recovered = fields.Monetary("Amount recovered", readonly=True,
-                                help="Payments for which this reminder was the last one sent on their invoice.")
+    recovered = fields.Monetary(
+        "Amount recovered",
+        readonly=True,
+        help="Payments for which this reminder was the last one sent on their invoice.",
+    )
     paid_7_rate = fields.Float("% paid in 7 days", readonly=True, digits=(16, 1), aggregator="avg")
     paid_15_rate = fields.Float("% paid in 15 days", readonly=True, digits=(16, 1), aggregator="avg")
     paid_30_rate = fields.Float("% paid in 30 days", readonly=True, digits=(16, 1), aggregator="avg")
     recovered_rate = fields.Float("% recovered", readonly=True, digits=(16, 1), aggregator="avg")
     days_to_payment = fields.Float(
-        "Median days to payment", readonly=True, digits=(16, 1), aggregator="avg",
+        "Median days to payment",
+        readonly=True,
+        digits=(16, 1),
+        aggregator="avg",
         help="Days from the reminder to the payment that completed what it claimed (reminders paid in full only).",
     )
 

@@ -24,8 +24,12 @@ class RelanceRecovery(models.Model):
     partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
     collector_id = fields.Many2one("res.users", "Collector", readonly=True)
     policy_id = fields.Many2one("relance.policy", "Dunning policy", readonly=True)
-    level_id = fields.Many2one("relance.level", "Level reached", readonly=True,
-                               help="Level of the last reminder sent for the invoice before this settlement.")
+    level_id = fields.Many2one(
+        "relance.level",
+        "Level reached",
+        readonly=True,
+        help="Level of the last reminder sent for the invoice before this settlement.",
+    )
     reminded = fields.Boolean("After a reminder", readonly=True)
     amount = fields.Monetary(readonly=True)
 

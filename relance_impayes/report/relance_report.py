@@ -42,8 +42,11 @@ class RelanceReportMixin(models.AbstractModel):
                 continue
             rows.append({"move": move, "penalties": penalties, "principal": move.amount_residual})
             company = move.company_id
-            for key, amount in (("principal", move.amount_residual), ("interest", penalties["interest"]),
-                                ("indemnity", penalties["indemnity"])):
+            for key, amount in (
+                ("principal", move.amount_residual),
+                ("interest", penalties["interest"]),
+                ("indemnity", penalties["indemnity"]),
+            ):
                 converted = move.currency_id._convert(amount, company.currency_id, company, on)
                 totals[key] += converted
                 totals["total"] += converted
@@ -59,8 +62,9 @@ class RelanceReportMixin(models.AbstractModel):
         try:
             return bank.build_qr_code_base64(amount, reference, None, company.currency_id, debtor, silent_errors=True)
         except Exception:  # noqa: BLE001 - a letter goes out without its QR code rather than not at all
-            _logger.warning("QR code of %s could not be rendered (barcode support missing?)", company.name,
-                            exc_info=True)
+            _logger.warning(
+                "QR code of %s could not be rendered (barcode support missing?)", company.name, exc_info=True
+            )
             return False
 
 
@@ -96,20 +100,26 @@ class ReportReleveCompte(models.AbstractModel):
     def _statement(self, partner, on):
         """Every open receivable item of the customer, with its aging bucket."""
         company = self.env.company
-        lines = self.env["account.move.line"].search([
-            ("company_id", "=", company.id),
-            ("partner_id", "child_of", partner.commercial_partner_id.id),
-            ("parent_state", "=", "posted"),
-            ("account_id.account_type", "=", "asset_receivable"),
-            ("reconciled", "=", False),
-        ], order="date_maturity, date, id")
+        lines = self.env["account.move.line"].search(
+            [
+                ("company_id", "=", company.id),
+                ("partner_id", "child_of", partner.commercial_partner_id.id),
+                ("parent_state", "=", "posted"),
+                ("account_id.account_type", "=", "asset_receivable"),
+                ("reconciled", "=", False),
+            ],
+            order="date_maturity, date, id",
+        )
         buckets = [0.0] * len(self.AGING)
         items = []
         for line in lines:
             due = line.date_maturity or line.date
             late = (on - due).days
-            index = next(i for i, (low, high) in enumerate(self.AGING)
-                         if (low is None or late >= low) and (high is None or late <= high))
+            index = next(
+                i
+                for i, (low, high) in enumerate(self.AGING)
+                if (low is None or late >= low) and (high is None or late <= high)
+            )
             buckets[index] += line.amount_residual
             items.append({"line": line, "due": due, "late": late, "bucket": index})
         return {"items": items, "buckets": buckets, "total": sum(buckets), "currency": company.currency_id}

@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from freezegun import freeze_time
 
 from odoo import Command
+
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mail.tests.common import MailCase
 
@@ -16,12 +17,18 @@ class RelanceCommon(AccountTestInvoicingCommon, MailCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.company
-        cls.company.write({"email": "compta@example.fr", "street": "1 rue de la Paix", "zip": "75002",
-                           "city": "Paris"})
+        cls.company.write({"email": "compta@example.fr", "street": "1 rue de la Paix", "zip": "75002", "city": "Paris"})
         cls.policy = cls.company.relance_policy_id
         ladder = cls.policy.with_context(active_test=False).level_ids.sorted("delay")
-        (cls.lvl_courtesy, cls.lvl_amiable, cls.lvl_phone, cls.lvl_formal, cls.lvl_final, cls.lvl_notice,
-         cls.lvl_litigation) = ladder
+        (
+            cls.lvl_courtesy,
+            cls.lvl_amiable,
+            cls.lvl_phone,
+            cls.lvl_formal,
+            cls.lvl_final,
+            cls.lvl_notice,
+            cls.lvl_litigation,
+        ) = ladder
         cls.customer = cls._relance_customer("Dupont SARL")
         cls.customer_b = cls._relance_customer("Martin SAS")
 
@@ -33,11 +40,18 @@ class RelanceCommon(AccountTestInvoicingCommon, MailCase):
 
     @classmethod
     def _relance_customer(cls, name, **values):
-        return cls.env["res.partner"].create({
-            "name": name, "is_company": True, "email": f"{name.split()[0].lower()}@example.fr",
-            "street": "2 avenue Foch", "zip": "69006", "city": "Lyon", "country_id": cls.env.ref("base.fr").id,
-            **values,
-        })
+        return cls.env["res.partner"].create(
+            {
+                "name": name,
+                "is_company": True,
+                "email": f"{name.split()[0].lower()}@example.fr",
+                "street": "2 avenue Foch",
+                "zip": "69006",
+                "city": "Lyon",
+                "country_id": cls.env.ref("base.fr").id,
+                **values,
+            }
+        )
 
     @classmethod
     def _relance_invoice(cls, partner, amount, days_late, post=True, company=None, currency=None):
@@ -48,8 +62,9 @@ class RelanceCommon(AccountTestInvoicingCommon, MailCase):
             "partner_id": partner.id,
             "invoice_date": due - timedelta(days=30),
             "invoice_date_due": due,
-            "invoice_line_ids": [Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount,
-                                                 "tax_ids": []})],
+            "invoice_line_ids": [
+                Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount, "tax_ids": []})
+            ],
         }
         if currency:
             values["currency_id"] = currency.id
@@ -59,9 +74,9 @@ class RelanceCommon(AccountTestInvoicingCommon, MailCase):
         return move
 
     def _pay(self, invoice, amount, pay_date=TODAY):
-        self.env["account.payment.register"].with_context(
-            active_model="account.move", active_ids=invoice.ids
-        ).create({"amount": amount, "payment_date": pay_date})._create_payments()
+        self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoice.ids).create(
+            {"amount": amount, "payment_date": pay_date}
+        )._create_payments()
 
     def _decide(self, on=TODAY, company=None):
         with freeze_time(on):

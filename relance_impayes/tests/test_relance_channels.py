@@ -17,10 +17,17 @@ class TestRelanceChannels(RelanceCommon):
         faxed = []
 
         def _relance_channels(comm):
-            return original(comm) + [comm._relance_channel(
-                "fax", "action_call", label="Fax", kind="note", perform="_test_fax",
-                check="_test_fax_check" if check else None, evidence="_test_fax_evidence",
-            )]
+            return original(comm) + [
+                comm._relance_channel(
+                    "fax",
+                    "action_call",
+                    label="Fax",
+                    kind="note",
+                    perform="_test_fax",
+                    check="_test_fax_check" if check else None,
+                    evidence="_test_fax_evidence",
+                )
+            ]
 
         def _test_fax(comm):
             faxed.append(comm.id)
@@ -28,8 +35,12 @@ class TestRelanceChannels(RelanceCommon):
         def _test_fax_evidence(comm, channel, common):
             return [dict(common, kind=channel["kind"], summary=f"Fax: {comm.level_id.name}")]
 
-        for name, method in (("_relance_channels", _relance_channels), ("_test_fax", _test_fax),
-                             ("_test_fax_evidence", _test_fax_evidence), ("_test_fax_check", check)):
+        for name, method in (
+            ("_relance_channels", _relance_channels),
+            ("_test_fax", _test_fax),
+            ("_test_fax_evidence", _test_fax_evidence),
+            ("_test_fax_check", check),
+        ):
             patcher = patch.object(comm_class, name, method, create=True)
             patcher.start()
             self.addCleanup(patcher.stop)

@@ -11,17 +11,18 @@ from .common import TODAY, RelanceCommon
 
 
 class RelanceCreditCommon(RelanceCommon):
-
     def _hold(self, partner, reason):
         self.env["relance.credit.hold"].create(
-            {"partner_id": partner.id, "mode": "hold", "reason": reason}).action_apply()
+            {"partner_id": partner.id, "mode": "hold", "reason": reason}
+        ).action_apply()
 
     def _draft(self, partner, amount):
         return self._relance_invoice(partner, amount, days_late=-30, post=False)
 
     def _notes(self, partner):
         return self.env["relance.interaction"].search(
-            [("partner_id", "=", partner.id), ("kind", "=", "note")], order="id")
+            [("partner_id", "=", partner.id), ("kind", "=", "note")], order="id"
+        )
 
     def _override(self, record, reason):
         action = record.action_relance_override_hold()
@@ -42,8 +43,11 @@ class TestRelanceCredit(RelanceCreditCommon):
         self._hold(self.customer, "Receivership announced")
         self.assertTrue(self.customer.relance_credit_hold)
         self.assertEqual(self.customer.relance_hold_cause, "manual")
-        self.assertEqual(self.env["res.partner"].search([("relance_credit_hold", "=", True)]), self.customer,
-                         "the hold is searchable")
+        self.assertEqual(
+            self.env["res.partner"].search([("relance_credit_hold", "=", True)]),
+            self.customer,
+            "the hold is searchable",
+        )
         draft = self._draft(self.customer, 500)
         self.assertTrue(draft.relance_credit_hold, "the draft invoice shows the hold")
         self.assertIn("relance_credit_hold", draft.alerts)
@@ -70,27 +74,44 @@ class TestRelanceCredit(RelanceCreditCommon):
         self.assertTrue(self.customer.relance_credit_hold, "the override does not lift the hold")
 
     def test_override_needs_a_relances_manager(self):
-        user = new_test_user(self.env, login="relance_clerk", groups="relance_impayes.relance_impayes_group_user",
-                             company_id=self.company.id, company_ids=[Command.set(self.company.ids)])
+        user = new_test_user(
+            self.env,
+            login="relance_clerk",
+            groups="relance_impayes.relance_impayes_group_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
         self._hold(self.customer, "Receivership announced")
         draft = self._draft(self.customer, 500)
         with self.assertRaises(AccessError):
-            self.env["relance.credit.hold"].with_user(user).create({
-                "partner_id": self.customer.id, "mode": "override", "reason": "please",
-                "res_model": "account.move", "res_id": draft.id,
-            }).action_apply()
+            self.env["relance.credit.hold"].with_user(user).create(
+                {
+                    "partner_id": self.customer.id,
+                    "mode": "override",
+                    "reason": "please",
+                    "res_model": "account.move",
+                    "res_id": draft.id,
+                }
+            ).action_apply()
         with self.assertRaisesRegex(UserError, "Receivership announced"):
             draft.with_user(user).with_context(relance_hold_override=True).action_post()
         with self.assertRaises(AccessError):
             self.env["relance.credit.hold"].with_user(user).create(
-                {"partner_id": self.customer.id, "mode": "release", "reason": "paid"})
+                {"partner_id": self.customer.id, "mode": "release", "reason": "paid"}
+            )
 
     def test_credit_notes_are_not_blocked(self):
         self._hold(self.customer, "Receivership announced")
-        refund = self.env["account.move"].create({
-            "move_type": "out_refund", "partner_id": self.customer.id, "invoice_date": TODAY,
-            "invoice_line_ids": [Command.create({"name": "Avoir", "quantity": 1, "price_unit": 100, "tax_ids": []})],
-        })
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer.id,
+                "invoice_date": TODAY,
+                "invoice_line_ids": [
+                    Command.create({"name": "Avoir", "quantity": 1, "price_unit": 100, "tax_ids": []})
+                ],
+            }
+        )
         refund.action_post()
         self.assertEqual(refund.state, "posted")
 
@@ -100,7 +121,8 @@ class TestRelanceCredit(RelanceCreditCommon):
         self.assertFalse(held or released)
         self.assertTrue(self.customer.relance_credit_hold, "no automatic release of a hold set by hand")
         self.env["relance.credit.hold"].create(
-            {"partner_id": self.customer.id, "mode": "release", "reason": "Plan approved by the court"}).action_apply()
+            {"partner_id": self.customer.id, "mode": "release", "reason": "Plan approved by the court"}
+        ).action_apply()
         self.assertFalse(self.customer.relance_credit_hold)
         self.assertFalse(self.customer.relance_hold_reason)
         self.assertEqual(self._notes(self.customer)[-1].summary, "Credit hold lifted: Plan approved by the court")
@@ -129,9 +151,14 @@ class TestRelanceCredit(RelanceCreditCommon):
         self._relance_invoice(self.customer, 1200, days_late=-10)
         self._block_mode(1000)
         self.assertTrue(self.customer.relance_credit_hold, "lowering the limit under the receivable holds at once")
-        self.env["relance.credit.review"].create({
-            "partner_id": self.customer.id, "source": "credit_insurer", "rating": "A", "granted_limit": 5000,
-        })
+        self.env["relance.credit.review"].create(
+            {
+                "partner_id": self.customer.id,
+                "source": "credit_insurer",
+                "rating": "A",
+                "granted_limit": 5000,
+            }
+        )
         self.assertEqual(self.customer.credit_limit, 5000)
         self.assertFalse(self.customer.relance_credit_hold)
 
@@ -149,12 +176,26 @@ class TestRelanceCredit(RelanceCreditCommon):
         self.assertTrue(self.lvl_notice.credit_hold)
         inv = self._relance_invoice(self.customer, 1000, days_late=50)
         inv.write({"relance_level_id": self.lvl_final.id, "relance_date": TODAY - timedelta(days=20)})
-        comm = self.env["relance.communication"].create({
-            "partner_id": self.customer.id, "level_id": self.lvl_notice.id, "date": TODAY, "origin": "manual",
-            "contact_id": self.customer.id, "amount_due": 1000,
-            "line_ids": [Command.create({"move_id": inv.id, "level_id": self.lvl_notice.id,
-                                         "date_due": inv.invoice_date_due, "amount_residual": 1000})],
-        })
+        comm = self.env["relance.communication"].create(
+            {
+                "partner_id": self.customer.id,
+                "level_id": self.lvl_notice.id,
+                "date": TODAY,
+                "origin": "manual",
+                "contact_id": self.customer.id,
+                "amount_due": 1000,
+                "line_ids": [
+                    Command.create(
+                        {
+                            "move_id": inv.id,
+                            "level_id": self.lvl_notice.id,
+                            "date_due": inv.invoice_date_due,
+                            "amount_residual": 1000,
+                        }
+                    )
+                ],
+            }
+        )
         comm._mark_sent()
         self.assertEqual(inv.relance_level_id, self.lvl_notice)
         self.assertTrue(self.customer.relance_credit_hold)
@@ -194,15 +235,24 @@ class TestRelanceRisk(RelanceCreditCommon):
 
     def test_dso_countback(self):
         periods = month_periods(TODAY)
-        self.assertEqual([(end - start).days for start, end in periods[:4]], [10, 28, 31, 31],
-                         "calendar months, the current one up to today")
+        self.assertEqual(
+            [(end - start).days for start, end in periods[:4]],
+            [10, 28, 31, 31],
+            "calendar months, the current one up to today",
+        )
         self.assertEqual(dso_countback(0, [1000.0] * 12, periods), 0)
         self.assertEqual(dso_countback(500, [1000.0] + [0.0] * 11, periods), 5, "half of this month's sales")
         self.assertEqual(dso_countback(1500, [1000.0, 1000.0] + [0.0] * 10, periods), 10 + 14)
-        self.assertEqual(dso_countback(1500, [0.0, 1000.0, 1000.0] + [0.0] * 9, periods), 10 + 28 + 15.5,
-                         "a month without sales counts in full")
-        self.assertEqual(dso_countback(99999, [1000.0] * 12, periods), (TODAY - periods[-1][0]).days,
-                         "past the window the DSO stops at its length")
+        self.assertEqual(
+            dso_countback(1500, [0.0, 1000.0, 1000.0] + [0.0] * 9, periods),
+            10 + 28 + 15.5,
+            "a month without sales counts in full",
+        )
+        self.assertEqual(
+            dso_countback(99999, [1000.0] * 12, periods),
+            (TODAY - periods[-1][0]).days,
+            "past the window the DSO stops at its length",
+        )
 
     def test_scores_on_known_histories(self):
         good, watch, risky = self.customer, self.customer_b, self._relance_customer("Risque SA")
@@ -213,11 +263,16 @@ class TestRelanceRisk(RelanceCreditCommon):
         self._paid(watch, 1000, days_late=100, paid_days_after_due=30)
         late = self._relance_invoice(watch, 2000, days_late=40)
         self._paid(watch, 1000, days_late=20, paid_days_after_due=-5)
-        self.env["relance.communication"].create({
-            "partner_id": watch.id, "level_id": self.lvl_amiable.id, "date": TODAY - timedelta(days=10),
-            "state": "sent", "origin": "manual",
-            "line_ids": [Command.create({"move_id": late.id, "level_id": self.lvl_amiable.id})],
-        })
+        self.env["relance.communication"].create(
+            {
+                "partner_id": watch.id,
+                "level_id": self.lvl_amiable.id,
+                "date": TODAY - timedelta(days=10),
+                "state": "sent",
+                "origin": "manual",
+                "line_ids": [Command.create({"move_id": late.id, "level_id": self.lvl_amiable.id})],
+            }
+        )
         # risky: nothing paid, 95 and 65 days late
         self._relance_invoice(risky, 3000, days_late=95)
         self._relance_invoice(risky, 1000, days_late=65)
@@ -230,12 +285,18 @@ class TestRelanceRisk(RelanceCreditCommon):
         self.assertAlmostEqual(m.overdue, 2000)
         self.assertAlmostEqual(m.overdue_age, 40)
         self.assertAlmostEqual(m.balance, 2000)
-        self.assertAlmostEqual(m.dso, 10 + 28 + 31 + 15.5, msg="2000 open: March and February (no sales), "
-                               "January's 1000, half of December's 2000")
+        self.assertAlmostEqual(
+            m.dso,
+            10 + 28 + 31 + 15.5,
+            msg="2000 open: March and February (no sales), January's 1000, half of December's 2000",
+        )
         self.assertAlmostEqual(metrics[risky.id].dso, 10 + 28 + 31 + 31 + 30)
         # the DSO report reads the same figure
-        report = self.env["relance.dso"].with_context(relance_date=TODAY).search(
-            [("scope", "=", "customer"), ("partner_id", "=", watch.id), ("date", "=", TODAY)])
+        report = (
+            self.env["relance.dso"]
+            .with_context(relance_date=TODAY)
+            .search([("scope", "=", "customer"), ("partner_id", "=", watch.id), ("date", "=", TODAY)])
+        )
         self.assertEqual(report.dso, 84.5)
         self.assertAlmostEqual(metrics[good.id].days_late, 0)
 
@@ -247,16 +308,21 @@ class TestRelanceRisk(RelanceCreditCommon):
         self.assertAlmostEqual(watch.relance_dso, 84.5)
         self.assertAlmostEqual(watch.relance_avg_days_late, 27.5)
         self.assertAlmostEqual(watch.relance_late_share, 66.7)
-        self.assertEqual(watch.relance_risk_reasons.splitlines(), [
-            "+13.3  2 of 3 invoices paid late",
-            "+11.5  Paid 27.5 days late on average (weighted by amount, last 12 months)",
-            "+9.1  DSO 84.5 days (countback)",
-            f"+6.7  {formatLang(self.env, 2000, currency_obj=self.company.currency_id)} overdue, 40 days on average",
-            "+1.7  0.33 reminders per invoice",
-        ])
+        self.assertEqual(
+            watch.relance_risk_reasons.splitlines(),
+            [
+                "+13.3  2 of 3 invoices paid late",
+                "+11.5  Paid 27.5 days late on average (weighted by amount, last 12 months)",
+                "+9.1  DSO 84.5 days (countback)",
+                f"+6.7  {formatLang(self.env, 2000, currency_obj=self.company.currency_id)} overdue, "
+                "40 days on average",
+                "+1.7  0.33 reminders per invoice",
+            ],
+        )
         self.assertEqual(good.relance_risk_reasons, "No late payment in the last 12 months.")
-        self.assertEqual(self.env["res.partner"].search([("relance_risk_class", "=", "risky")]), risky,
-                         "the class is searchable")
+        self.assertEqual(
+            self.env["res.partner"].search([("relance_risk_class", "=", "risky")]), risky, "the class is searchable"
+        )
         self.assertEqual(self.env["res.partner"].search([("relance_risk_score", ">=", 40)]), watch | risky)
 
         # the risky customer pays everything: it is rated again, and a customer gone from the books is unrated
@@ -269,13 +335,21 @@ class TestRelanceRisk(RelanceCreditCommon):
         inv = self._relance_invoice(self.customer, 1000, days_late=10)
         risk = self.env["relance.risk"]
         before = risk._score(risk._metrics(self.company, TODAY)[self.customer.id])
-        self.env["relance.dispute"].create({
-            "partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)],
-            "reason_id": self.env.ref("relance_impayes.dispute_reason_defective").id,
-        })
-        promise = self.env["relance.promise"].create({
-            "partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)], "amount": 1000, "date": TODAY,
-        })
+        self.env["relance.dispute"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(inv.ids)],
+                "reason_id": self.env.ref("relance_impayes.dispute_reason_defective").id,
+            }
+        )
+        promise = self.env["relance.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(inv.ids)],
+                "amount": 1000,
+                "date": TODAY,
+            }
+        )
         promise._close("broken", TODAY)
         metrics = risk._metrics(self.company, TODAY)[self.customer.id]
         self.assertEqual((metrics.disputes, metrics.broken_promises), (1, 1))
@@ -289,10 +363,13 @@ class TestRelanceRisk(RelanceCreditCommon):
     def test_risk_factor_table_can_be_overridden(self):
         """Another module reweights a factor and adds one by overriding ``_risk_factors``."""
         inv = self._relance_invoice(self.customer, 1000, days_late=10)
-        self.env["relance.dispute"].create({
-            "partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)],
-            "reason_id": self.env.ref("relance_impayes.dispute_reason_defective").id,
-        })
+        self.env["relance.dispute"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(inv.ids)],
+                "reason_id": self.env.ref("relance_impayes.dispute_reason_defective").id,
+            }
+        )
         risk = self.env["relance.risk"]
         before, _klass = risk._compute_company(self.company, TODAY)[self.customer.id]
         self.assertIn("+5.0  1 dispute(s) in the last 12 months", self.customer.relance_risk_reasons)
@@ -302,8 +379,11 @@ class TestRelanceRisk(RelanceCreditCommon):
         def _risk_factors(self):
             factors = original(self)
             factors["disputes"] = dict(factors["disputes"], factor=Factor(40, 1.0))
-            factors["balance"] = {"factor": Factor(3, 1000.0), "value": lambda m: m.balance,
-                                  "reason": lambda m, num, money: f"{money(m.balance)} open"}
+            factors["balance"] = {
+                "factor": Factor(3, 1000.0),
+                "value": lambda m: m.balance,
+                "reason": lambda m, num, money: f"{money(m.balance)} open",
+            }
             return factors
 
         with patch.object(Risk, "_risk_factors", _risk_factors):
@@ -313,22 +393,44 @@ class TestRelanceRisk(RelanceCreditCommon):
         reasons = self.customer.relance_risk_reasons.splitlines()
         self.assertEqual(reasons[0], "+40.0  1 dispute(s) in the last 12 months")
         self.assertIn(f"+3.0  {formatLang(self.env, 1000, currency_obj=self.company.currency_id)} open", reasons)
-        self.assertEqual(risk._compute_company(self.company, TODAY)[self.customer.id][0], before,
-                         "without the override, the default table again")
+        self.assertEqual(
+            risk._compute_company(self.company, TODAY)[self.customer.id][0],
+            before,
+            "without the override, the default table again",
+        )
 
     def test_segment_rules_choose_the_policy_and_a_manual_choice_wins(self):
         Policy = self.env["relance.policy"]
-        strict = Policy.create({"name": "Strict", "level_ids": [Command.create(
-            {"name": "Call at once", "delay": 1, "action_call": True})]})
-        gentle = Policy.create({"name": "Gentle", "level_ids": [Command.create(
-            {"name": "Call after a month", "delay": 30, "action_call": True})]})
+        strict = Policy.create(
+            {"name": "Strict", "level_ids": [Command.create({"name": "Call at once", "delay": 1, "action_call": True})]}
+        )
+        gentle = Policy.create(
+            {
+                "name": "Gentle",
+                "level_ids": [Command.create({"name": "Call after a month", "delay": 30, "action_call": True})],
+            }
+        )
         Rule = self.env["relance.segment.rule"]
-        new_rule = Rule.create({"name": "New customers", "sequence": 1, "condition": "new_customer", "months": 6,
-                                "invoice_count": 3, "policy_id": strict.id})
-        good_rule = Rule.create({"name": "Good payers", "sequence": 2, "condition": "good_payer",
-                                 "invoice_count": 3, "policy_id": gentle.id})
-        risky_rule = Rule.create({"name": "Risky payers", "sequence": 3, "condition": "risky",
-                                  "policy_id": strict.id})
+        new_rule = Rule.create(
+            {
+                "name": "New customers",
+                "sequence": 1,
+                "condition": "new_customer",
+                "months": 6,
+                "invoice_count": 3,
+                "policy_id": strict.id,
+            }
+        )
+        good_rule = Rule.create(
+            {
+                "name": "Good payers",
+                "sequence": 2,
+                "condition": "good_payer",
+                "invoice_count": 3,
+                "policy_id": gentle.id,
+            }
+        )
+        risky_rule = Rule.create({"name": "Risky payers", "sequence": 3, "condition": "risky", "policy_id": strict.id})
         newbie = self.customer
         veteran, risky, chosen = (self._relance_customer(name) for name in ("Ancien SA", "Risque SA", "Choisi SA"))
         self._relance_invoice(newbie, 1000, days_late=10)  # first invoice 40 days ago
@@ -359,7 +461,8 @@ class TestRelanceRisk(RelanceCreditCommon):
         self.assertEqual(decisions[chosen.id].skip_reason, "nothing_due")
         # the stored next reminder dates follow the segment, and the policy of a rule
         open_inv = self.env["account.move"].search(
-            [("partner_id", "=", veteran.id), ("move_type", "=", "out_invoice"), ("payment_state", "=", "not_paid")])
+            [("partner_id", "=", veteran.id), ("move_type", "=", "out_invoice"), ("payment_state", "=", "not_paid")]
+        )
         self.assertEqual(open_inv.relance_next_date, open_inv.invoice_date_due + timedelta(days=30))
         good_rule.policy_id = strict
         self.assertEqual(open_inv.relance_next_date, open_inv.invoice_date_due + timedelta(days=1))
@@ -370,10 +473,12 @@ class TestRelanceRisk(RelanceCreditCommon):
         self.assertEqual(Policy._policies_for_partners(newbie, self.company), {newbie.id: self.policy})
 
     def test_daily_run_scores_then_segments(self):
-        strict = self.env["relance.policy"].create({"name": "Strict", "level_ids": [Command.create(
-            {"name": "Call at once", "delay": 1, "action_call": True})]})
-        rule = self.env["relance.segment.rule"].create({"name": "Risky payers", "condition": "risky",
-                                                        "policy_id": strict.id})
+        strict = self.env["relance.policy"].create(
+            {"name": "Strict", "level_ids": [Command.create({"name": "Call at once", "delay": 1, "action_call": True})]}
+        )
+        rule = self.env["relance.segment.rule"].create(
+            {"name": "Risky payers", "condition": "risky", "policy_id": strict.id}
+        )
         self._relance_invoice(self.customer, 3000, days_late=95)
         self._relance_invoice(self.customer, 1000, days_late=65)
         self.assertFalse(self.customer.relance_segment_rule_id)
@@ -384,12 +489,16 @@ class TestRelanceRisk(RelanceCreditCommon):
 
 @tagged("post_install", "-at_install")
 class TestRelanceCreditReview(RelanceCreditCommon):
-
     def test_review_sets_the_limit_and_is_logged(self):
-        review = self.env["relance.credit.review"].create({
-            "partner_id": self.customer.id, "source": "banque_de_france", "rating": "4+", "granted_limit": 20000,
-            "note": "Balance sheet 2025 sound",
-        })
+        review = self.env["relance.credit.review"].create(
+            {
+                "partner_id": self.customer.id,
+                "source": "banque_de_france",
+                "rating": "4+",
+                "granted_limit": 20000,
+                "note": "Balance sheet 2025 sound",
+            }
+        )
         self.assertEqual(self.customer.credit_limit, 20000)
         self.assertEqual(self.customer.relance_last_review_date, TODAY)
         self.assertEqual(review.next_review_date, TODAY.replace(year=TODAY.year + 1))
@@ -397,17 +506,33 @@ class TestRelanceCreditReview(RelanceCreditCommon):
 
     def test_customers_to_review(self):
         self.company.relance_review_exposure = 5000
-        stale, fresh, big, small = self.customer, self.customer_b, *(
-            self._relance_customer(name) for name in ("Gros SA", "Petit SARL"))
-        self.env["relance.credit.review"].create([
-            {"partner_id": stale.id, "date": TODAY - timedelta(days=400), "granted_limit": 1000, "apply_limit": False},
-            {"partner_id": fresh.id, "date": TODAY - timedelta(days=100), "granted_limit": 1000, "apply_limit": False},
-        ])
+        stale, fresh, big, small = (
+            self.customer,
+            self.customer_b,
+            *(self._relance_customer(name) for name in ("Gros SA", "Petit SARL")),
+        )
+        self.env["relance.credit.review"].create(
+            [
+                {
+                    "partner_id": stale.id,
+                    "date": TODAY - timedelta(days=400),
+                    "granted_limit": 1000,
+                    "apply_limit": False,
+                },
+                {
+                    "partner_id": fresh.id,
+                    "date": TODAY - timedelta(days=100),
+                    "granted_limit": 1000,
+                    "apply_limit": False,
+                },
+            ]
+        )
         self._relance_invoice(big, 8000, days_late=5)
         self._relance_invoice(small, 800, days_late=5)
         self._relance_invoice(fresh, 9000, days_late=5)
         action = self.env["res.partner"].action_relance_credit_review_todo()
         self.assertEqual(set(self.env["res.partner"].search(action["domain"]).ids), {stale.id, big.id})
-        stale.write({"relance_insurer_id": self._relance_customer("Assureur Crédit SA").id,
-                     "relance_insured_amount": 15000})
+        stale.write(
+            {"relance_insurer_id": self._relance_customer("Assureur Crédit SA").id, "relance_insured_amount": 15000}
+        )
         self.assertEqual(stale.relance_insured_amount, 15000)

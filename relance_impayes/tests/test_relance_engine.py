@@ -54,21 +54,31 @@ class TestRelanceDecision(RelanceCommon):
 
     def test_credit_note_nets_the_balance(self):
         self._relance_invoice(self.customer, 1000, days_late=10)
-        refund = self.env["account.move"].create({
-            "move_type": "out_refund", "partner_id": self.customer.id, "invoice_date": TODAY - timedelta(days=2),
-            "invoice_line_ids": [Command.create({"name": "Avoir", "quantity": 1, "price_unit": 1000,
-                                                "tax_ids": []})],
-        })
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer.id,
+                "invoice_date": TODAY - timedelta(days=2),
+                "invoice_line_ids": [
+                    Command.create({"name": "Avoir", "quantity": 1, "price_unit": 1000, "tax_ids": []})
+                ],
+            }
+        )
         refund.action_post()
         self.assertEqual(self._decide()[self.customer.id].skip_reason, "netted")
 
     def test_partial_credit_note_keeps_customer_in_process(self):
         self._relance_invoice(self.customer, 1000, days_late=10)
-        refund = self.env["account.move"].create({
-            "move_type": "out_refund", "partner_id": self.customer.id, "invoice_date": TODAY,
-            "invoice_line_ids": [Command.create({"name": "Avoir", "quantity": 1, "price_unit": 300,
-                                                "tax_ids": []})],
-        })
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer.id,
+                "invoice_date": TODAY,
+                "invoice_line_ids": [
+                    Command.create({"name": "Avoir", "quantity": 1, "price_unit": 300, "tax_ids": []})
+                ],
+            }
+        )
         refund.action_post()
         decision = self._decide()[self.customer.id]
         self.assertIsNone(decision.skip_reason)
@@ -81,10 +91,15 @@ class TestRelanceDecision(RelanceCommon):
 
     def test_unreconciled_payment_nets_the_balance(self):
         self._relance_invoice(self.customer, 1000, days_late=10)
-        payment = self.env["account.payment"].create({
-            "payment_type": "inbound", "partner_type": "customer", "partner_id": self.customer.id,
-            "amount": 1000, "date": TODAY,
-        })
+        payment = self.env["account.payment"].create(
+            {
+                "payment_type": "inbound",
+                "partner_type": "customer",
+                "partner_id": self.customer.id,
+                "amount": 1000,
+                "date": TODAY,
+            }
+        )
         payment.action_post()
         self.assertEqual(self._decide()[self.customer.id].skip_reason, "netted")
 
@@ -108,16 +123,23 @@ class TestRelanceDecision(RelanceCommon):
         decision = self._decide()[self.customer.id]
         self.assertEqual(decision.level_id, self.lvl_formal.id, "the communication takes the highest level due")
         targets = {s.move_id: s.target_level_id for s in decision.steps}
-        self.assertEqual(targets, {old.id: self.lvl_formal.id, new.id: self.lvl_amiable.id},
-                         "each invoice climbs one level only")
+        self.assertEqual(
+            targets, {old.id: self.lvl_formal.id, new.id: self.lvl_amiable.id}, "each invoice climbs one level only"
+        )
 
     def test_invoice_climbs_one_level_at_a_time(self):
         inv = self._relance_invoice(self.customer, 1000, days_late=50)
-        self.assertEqual(self._decide()[self.customer.id].level_id, self.lvl_amiable.id,
-                         "a very late invoice starts at the first level, it never skips silently")
+        self.assertEqual(
+            self._decide()[self.customer.id].level_id,
+            self.lvl_amiable.id,
+            "a very late invoice starts at the first level, it never skips silently",
+        )
         inv.write({"relance_level_id": self.lvl_amiable.id, "relance_date": TODAY - timedelta(days=2)})
-        self.assertEqual(self._decide()[self.customer.id].skip_reason, "nothing_due",
-                         "two reminders are at least the minimum interval apart")
+        self.assertEqual(
+            self._decide()[self.customer.id].skip_reason,
+            "nothing_due",
+            "two reminders are at least the minimum interval apart",
+        )
         self.assertEqual(self._decide(TODAY + timedelta(days=3))[self.customer.id].level_id, self.lvl_phone.id)
 
     def test_courtesy_reminder_before_due_date(self):
@@ -128,14 +150,20 @@ class TestRelanceDecision(RelanceCommon):
         self.assertEqual(decision.steps[0].days_late, -2)
         self.assertEqual(inv.relance_next_date, TODAY - timedelta(days=1))
         overdue = self._relance_invoice(self.customer_b, 1000, days_late=6)
-        self.assertEqual(self._decide()[self.customer_b.id].level_id, self.lvl_amiable.id,
-                         "no courtesy reminder once the invoice is overdue")
+        self.assertEqual(
+            self._decide()[self.customer_b.id].level_id,
+            self.lvl_amiable.id,
+            "no courtesy reminder once the invoice is overdue",
+        )
         self.assertEqual(overdue.relance_next_level_id, self.lvl_amiable)
 
     def test_customer_policy_wins_over_company_default(self):
-        gentle = self.env["relance.policy"].create({
-            "name": "Gentle", "level_ids": [Command.create({"name": "Late", "delay": 30, "action_call": True})],
-        })
+        gentle = self.env["relance.policy"].create(
+            {
+                "name": "Gentle",
+                "level_ids": [Command.create({"name": "Late", "delay": 30, "action_call": True})],
+            }
+        )
         self.customer.relance_policy_id = gentle
         inv = self._relance_invoice(self.customer, 1000, days_late=10)
         self.assertEqual(self._decide()[self.customer.id].skip_reason, "nothing_due")

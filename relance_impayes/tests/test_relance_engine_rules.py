@@ -26,14 +26,17 @@ class TestRelanceEngine(RelanceCommon):
             return step._replace(date=step.date and step.date + timedelta(days=10))
 
         with patch.object(engine, "_next_step", ten_days_later):
-            self.assertEqual(self._decide()[self.customer.id].skip_reason, "nothing_due",
-                             "the decision follows the overridden rule")
+            self.assertEqual(
+                self._decide()[self.customer.id].skip_reason, "nothing_due", "the decision follows the overridden rule"
+            )
             self.env["relance.engine"]._refresh_next_dates(inv)
-            self.assertEqual(inv.relance_next_date, inv.invoice_date_due + timedelta(days=15),
-                             "the stored next date follows the same rule")
+            self.assertEqual(
+                inv.relance_next_date,
+                inv.invoice_date_due + timedelta(days=15),
+                "the stored next date follows the same rule",
+            )
             self.assertEqual(inv.relance_next_level_id, self.lvl_amiable)
-            self.assertEqual(self._decide(TODAY + timedelta(days=9))[self.customer.id].level_id,
-                             self.lvl_amiable.id)
+            self.assertEqual(self._decide(TODAY + timedelta(days=9))[self.customer.id].level_id, self.lvl_amiable.id)
 
     def test_overridden_exclusion_reasons_leave_invoices_out(self):
         small = self._relance_invoice(self.customer, 40, days_late=10)
@@ -49,12 +52,15 @@ class TestRelanceEngine(RelanceCommon):
             decisions = self._decide()
             self.assertNotIn(self.customer.id, decisions, "the small invoice is left out of the decision")
             self.assertIsNone(decisions[self.customer_b.id].skip_reason)
-            self.assertIn(small, self.env["account.move"].search(
-                self.env["account.move"]._relance_exclusion_domain(TODAY)))
+            self.assertIn(
+                small, self.env["account.move"].search(self.env["account.move"]._relance_exclusion_domain(TODAY))
+            )
             self.env["relance.engine"]._refresh_next_dates(small)
             self.assertFalse(small.relance_next_date, "an excluded invoice has no next reminder")
-        self.assertEqual([code for code, _label, _domain in self.env["relance.engine"]._exclusion_reasons(TODAY)],
-                         ["excluded", "dispute", "payment_plan", "promise"])
+        self.assertEqual(
+            [code for code, _label, _domain in self.env["relance.engine"]._exclusion_reasons(TODAY)],
+            ["excluded", "dispute", "payment_plan", "promise"],
+        )
 
     def test_stored_next_date_of_a_hand_off_waits_for_the_notice_deadline(self):
         inv = self._relance_invoice(self.customer, 1000, days_late=70)
@@ -62,21 +68,39 @@ class TestRelanceEngine(RelanceCommon):
         self.assertTrue(self.lvl_litigation.action_handoff)
         self.assertEqual(inv.relance_next_level_id, self.lvl_litigation)
         self.assertFalse(inv.relance_next_date, "no receipt recorded: the hand-off has no date yet")
-        letter = self.env["relance.interaction"].sudo().create({
-            "partner_id": self.customer.id, "kind": "registered_letter", "summary": "Mise en demeure",
-            "move_ids": [Command.set(inv.ids)], "level_id": self.lvl_notice.id,
-        })
-        letter.write({"lrar_status": "received", "lrar_sent_date": TODAY - timedelta(days=10),
-                      "lrar_receipt_date": TODAY - timedelta(days=5)})
+        letter = (
+            self.env["relance.interaction"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "kind": "registered_letter",
+                    "summary": "Mise en demeure",
+                    "move_ids": [Command.set(inv.ids)],
+                    "level_id": self.lvl_notice.id,
+                }
+            )
+        )
+        letter.write(
+            {
+                "lrar_status": "received",
+                "lrar_sent_date": TODAY - timedelta(days=10),
+                "lrar_receipt_date": TODAY - timedelta(days=5),
+            }
+        )
         deadline = TODAY - timedelta(days=5) + timedelta(days=self.company.relance_payment_days)
-        self.assertEqual(inv.relance_next_date, deadline + timedelta(days=1),
-                         "the day after the notice's deadline, as the decision says")
+        self.assertEqual(
+            inv.relance_next_date,
+            deadline + timedelta(days=1),
+            "the day after the notice's deadline, as the decision says",
+        )
         decision = self._decide()[self.customer.id]
         self.assertEqual(decision.skip_reason, "awaiting_notice")
         self.assertEqual(decision.steps[0].next_date, inv.relance_next_date)
         self.assertEqual(self._decide(inv.relance_next_date)[self.customer.id].level_id, self.lvl_litigation.id)
-        self.assertEqual(self._decide(inv.relance_next_date - timedelta(days=1))[self.customer.id].skip_reason,
-                         "awaiting_notice")
+        self.assertEqual(
+            self._decide(inv.relance_next_date - timedelta(days=1))[self.customer.id].skip_reason, "awaiting_notice"
+        )
 
     def test_climb_is_idempotent(self):
         inv = self._relance_invoice(self.customer, 1000, days_late=6)

@@ -20,24 +20,47 @@ class TestRelanceEvidence(RelanceCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.relance_user = new_test_user(
-            cls.env, login="evidence_user", name="Ulysse User", email="ulysse@example.fr",
-            groups="relance_impayes.relance_impayes_group_user", company_id=cls.company.id,
+            cls.env,
+            login="evidence_user",
+            name="Ulysse User",
+            email="ulysse@example.fr",
+            groups="relance_impayes.relance_impayes_group_user",
+            company_id=cls.company.id,
         )
         cls.relance_manager = new_test_user(
-            cls.env, login="evidence_manager", name="Mona Manager", email="mona@example.fr",
-            groups="relance_impayes.relance_impayes_group_manager", company_id=cls.company.id,
+            cls.env,
+            login="evidence_manager",
+            name="Mona Manager",
+            email="mona@example.fr",
+            groups="relance_impayes.relance_impayes_group_manager",
+            company_id=cls.company.id,
         )
 
     def _letter(self, partner=None):
         """A registered letter as the application records it, with its PDF."""
-        pdf = self.env["ir.attachment"].create({
-            "name": "Mise en demeure.pdf", "raw": b"%PDF-1.4 mise en demeure", "mimetype": "application/pdf",
-            "res_model": "res.partner", "res_id": (partner or self.customer).id,
-        })
-        return self.env["relance.interaction"].sudo().create({
-            "partner_id": (partner or self.customer).id, "kind": "registered_letter", "lrar_status": "to_send",
-            "summary": "Mise en demeure", "amount": 1200.0, "attachment_ids": [Command.set(pdf.ids)],
-        })
+        pdf = self.env["ir.attachment"].create(
+            {
+                "name": "Mise en demeure.pdf",
+                "raw": b"%PDF-1.4 mise en demeure",
+                "mimetype": "application/pdf",
+                "res_model": "res.partner",
+                "res_id": (partner or self.customer).id,
+            }
+        )
+        return (
+            self.env["relance.interaction"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": (partner or self.customer).id,
+                    "kind": "registered_letter",
+                    "lrar_status": "to_send",
+                    "summary": "Mise en demeure",
+                    "amount": 1200.0,
+                    "attachment_ids": [Command.set(pdf.ids)],
+                }
+            )
+        )
 
     def _check(self):
         return self.env["relance.interaction"]._integrity_check(self.company)
@@ -52,10 +75,20 @@ class TestRelanceEvidence(RelanceCommon):
     # Append-only
     # ------------------------------------------------------------------
     def test_user_interaction_is_dated_now_and_signed_by_himself(self):
-        note = self.env["relance.interaction"].with_user(self.relance_user).create({
-            "partner_id": self.customer.id, "kind": "note", "direction": "internal", "summary": "Appel reçu",
-            "date": datetime(2025, 1, 1, 9, 0), "user_id": self.relance_manager.id,
-        })
+        note = (
+            self.env["relance.interaction"]
+            .with_user(self.relance_user)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "kind": "note",
+                    "direction": "internal",
+                    "summary": "Appel reçu",
+                    "date": datetime(2025, 1, 1, 9, 0),
+                    "user_id": self.relance_manager.id,
+                }
+            )
+        )
         self.assertEqual(note.date.date(), TODAY, "the date sent by the client is ignored")
         self.assertEqual(note.user_id, self.relance_user, "signed by whoever records it")
         with self.assertRaises(UserError):
@@ -65,38 +98,72 @@ class TestRelanceEvidence(RelanceCommon):
         self.assertEqual((note.date.date(), note.user_id), (TODAY, self.relance_user))
 
     def test_application_keeps_the_date_and_author_it_knows(self):
-        reply = self.env["relance.interaction"].sudo().create({
-            "partner_id": self.customer.id, "kind": "reply", "direction": "in", "summary": "Réponse",
-            "date": datetime(2026, 3, 9, 18, 30), "user_id": self.relance_manager.id,
-        })
+        reply = (
+            self.env["relance.interaction"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "kind": "reply",
+                    "direction": "in",
+                    "summary": "Réponse",
+                    "date": datetime(2026, 3, 9, 18, 30),
+                    "user_id": self.relance_manager.id,
+                }
+            )
+        )
         self.assertEqual((reply.date, reply.user_id), (datetime(2026, 3, 9, 18, 30), self.relance_manager))
 
     def test_correction_only_through_the_managers_wizard(self):
-        note = self.env["relance.interaction"].with_user(self.relance_user).create({
-            "partner_id": self.customer.id, "kind": "note", "direction": "internal", "summary": "Appel entrant",
-        })
+        note = (
+            self.env["relance.interaction"]
+            .with_user(self.relance_user)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "kind": "note",
+                    "direction": "internal",
+                    "summary": "Appel entrant",
+                }
+            )
+        )
         for user in (self.relance_user, self.relance_manager):
             with self.assertRaisesRegex(UserError, "Only a manager can correct"):
-                self.env["relance.interaction"].with_user(user).create({
-                    "partner_id": self.customer.id, "kind": "correction", "direction": "internal",
-                    "summary": "Fausse correction",
-                })
+                self.env["relance.interaction"].with_user(user).create(
+                    {
+                        "partner_id": self.customer.id,
+                        "kind": "correction",
+                        "direction": "internal",
+                        "summary": "Fausse correction",
+                    }
+                )
             with self.assertRaisesRegex(UserError, "Only a manager can correct"):
-                self.env["relance.interaction"].with_user(user).create({
-                    "partner_id": self.customer.id, "kind": "note", "summary": "Autre", "corrected_id": note.id,
-                })
+                self.env["relance.interaction"].with_user(user).create(
+                    {
+                        "partner_id": self.customer.id,
+                        "kind": "note",
+                        "summary": "Autre",
+                        "corrected_id": note.id,
+                    }
+                )
         with self.assertRaises(AccessError):
-            self.env["relance.interaction.correct"].with_user(self.relance_user).create({
-                "interaction_id": note.id, "summary": "Par l'utilisateur"})
-        wizard = self.env["relance.interaction.correct"].with_user(self.relance_manager).create({
-            "interaction_id": note.id, "summary": "Appel sortant, pas entrant"})
+            self.env["relance.interaction.correct"].with_user(self.relance_user).create(
+                {"interaction_id": note.id, "summary": "Par l'utilisateur"}
+            )
+        wizard = (
+            self.env["relance.interaction.correct"]
+            .with_user(self.relance_manager)
+            .create({"interaction_id": note.id, "summary": "Appel sortant, pas entrant"})
+        )
         with self.assertRaises(AccessError):
             wizard.with_user(self.relance_user).action_confirm()
         self.assertFalse(note.correction_ids)
         wizard.action_confirm()
         correction = note.correction_ids
-        self.assertEqual((correction.kind, correction.summary, correction.user_id),
-                         ("correction", "Appel sortant, pas entrant", self.relance_manager))
+        self.assertEqual(
+            (correction.kind, correction.summary, correction.user_id),
+            ("correction", "Appel sortant, pas entrant", self.relance_manager),
+        )
         self.assertEqual(note.summary, "Appel entrant", "the original stays as it was")
         self.assertEqual(self._check()["status"], "intact", "the correction is sealed in the chain")
 
@@ -107,21 +174,33 @@ class TestRelanceEvidence(RelanceCommon):
             as_user = pdf.with_user(user)
             with self.assertRaisesRegex(AccessError, "kept as evidence"):
                 as_user.unlink()
-            for vals in ({"raw": b"%PDF-1.4 autre"}, {"datas": "JVBERi0xLjQ="}, {"res_id": self.customer_b.id},
-                         {"res_model": "relance.communication"}):
+            for vals in (
+                {"raw": b"%PDF-1.4 autre"},
+                {"datas": "JVBERi0xLjQ="},
+                {"res_id": self.customer_b.id},
+                {"res_model": "relance.communication"},
+            ):
                 with self.assertRaisesRegex(AccessError, "kept as evidence"):
                     as_user.write(vals)
         self.assertTrue(pdf.exists())
         self.assertEqual((pdf.raw, pdf.res_id), (b"%PDF-1.4 mise en demeure", self.customer.id))
         # a receipt added to the history record is evidence as soon as it is there
-        receipt = self.env["ir.attachment"].with_user(self.relance_user).create({
-            "name": "AR signé.pdf", "raw": b"%PDF-1.4 AR", "res_model": "relance.interaction", "res_id": letter.id,
-        })
+        receipt = (
+            self.env["ir.attachment"]
+            .with_user(self.relance_user)
+            .create(
+                {
+                    "name": "AR signé.pdf",
+                    "raw": b"%PDF-1.4 AR",
+                    "res_model": "relance.interaction",
+                    "res_id": letter.id,
+                }
+            )
+        )
         with self.assertRaisesRegex(AccessError, "kept as evidence"):
             receipt.unlink()
         # any other document stays the user's to manage
-        draft = self.env["ir.attachment"].with_user(self.relance_user).create({
-            "name": "brouillon.txt", "raw": b"x"})
+        draft = self.env["ir.attachment"].with_user(self.relance_user).create({"name": "brouillon.txt", "raw": b"x"})
         draft.unlink()
         self.assertEqual(self._check()["status"], "intact")
 
@@ -148,8 +227,9 @@ class TestRelanceEvidence(RelanceCommon):
             with self.assertRaisesRegex(AccessError, "part of the evidence"):
                 lines.with_user(user).write({"amount_residual": 1.0})
             with self.assertRaisesRegex(AccessError, "part of the evidence"):
-                self.env["relance.communication.line"].with_user(user).create({
-                    "communication_id": comm.id, "move_id": lines[0].move_id.id})
+                self.env["relance.communication.line"].with_user(user).create(
+                    {"communication_id": comm.id, "move_id": lines[0].move_id.id}
+                )
         self.assertEqual(comm.line_ids, lines)
         self.assertEqual(lines.mapped("amount_residual"), [800.0])
 
@@ -179,29 +259,54 @@ class TestRelanceEvidence(RelanceCommon):
     def test_untouched_chain_is_reported_intact(self):
         self.assertEqual(self._check()["status"], "empty")
         first = self._letter()
-        self.env["relance.interaction"].with_user(self.relance_user).create({
-            "partner_id": self.customer_b.id, "kind": "call", "summary": "Appel", "amount": 10.5,
-        })
-        last = self.env["relance.interaction"].sudo().create({
-            "partner_id": self.customer.id, "kind": "email", "summary": "Relance", "body": "<p>Bonjour</p>",
-        })
+        self.env["relance.interaction"].with_user(self.relance_user).create(
+            {
+                "partner_id": self.customer_b.id,
+                "kind": "call",
+                "summary": "Appel",
+                "amount": 10.5,
+            }
+        )
+        last = (
+            self.env["relance.interaction"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "kind": "email",
+                    "summary": "Relance",
+                    "body": "<p>Bonjour</p>",
+                }
+            )
+        )
         self.assertEqual([first.integrity_sequence, last.integrity_sequence], [1, 3])
         self.assertTrue(last.integrity_hash.startswith("$1$"))
         result = self._check()
-        self.assertEqual((result["status"], result["count"], result["first"], result["last"]),
-                         ("intact", 3, first, last))
+        self.assertEqual(
+            (result["status"], result["count"], result["first"], result["last"]), ("intact", 3, first, last)
+        )
         text = self._report_html()
         self.assertIn("Chain intact: 3 records, from #1 (", text)
 
     def test_sql_alteration_is_named_by_the_report(self):
         self._letter()
-        altered = self.env["relance.interaction"].sudo().create({
-            "partner_id": self.customer.id, "kind": "note", "direction": "internal", "summary": "Pas de réponse",
-        })
+        altered = (
+            self.env["relance.interaction"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "kind": "note",
+                    "direction": "internal",
+                    "summary": "Pas de réponse",
+                }
+            )
+        )
         self._letter(self.customer_b)
         self.env.flush_all()
-        self.env.cr.execute("UPDATE relance_interaction SET summary = %s WHERE id = %s",
-                            ["Le client a promis de payer", altered.id])
+        self.env.cr.execute(
+            "UPDATE relance_interaction SET summary = %s WHERE id = %s", ["Le client a promis de payer", altered.id]
+        )
         self.env.invalidate_all()
         result = self._check()
         self.assertEqual((result["status"], result["record"], result["count"]), ("broken", altered, 1))
@@ -224,8 +329,10 @@ class TestRelanceEvidence(RelanceCommon):
     def test_history_without_hash_is_sealed_at_upgrade(self):
         first, second = self._letter(), self._letter(self.customer_b)
         self.env.flush_all()
-        self.env.cr.execute("UPDATE relance_interaction SET integrity_hash = NULL, integrity_sequence = NULL "
-                            "WHERE id IN %s", [(first.id, second.id)])
+        self.env.cr.execute(
+            "UPDATE relance_interaction SET integrity_hash = NULL, integrity_sequence = NULL WHERE id IN %s",
+            [(first.id, second.id)],
+        )
         self.env.invalidate_all()
         self.assertEqual(self._check()["record"], first, "an unsealed record is reported")
         self.env["relance.interaction"]._integrity_seal_missing()
@@ -236,8 +343,7 @@ class TestRelanceEvidence(RelanceCommon):
         self._letter()
         Interaction = type(self.env["relance.interaction"])
         sealed = Interaction._get_integrity_hash_fields
-        with patch.object(Interaction, "_get_integrity_hash_fields",
-                          lambda self: [*sealed(self), "tracking_number"]):
+        with patch.object(Interaction, "_get_integrity_hash_fields", lambda self: [*sealed(self), "tracking_number"]):
             self.assertEqual(self._check()["status"], "intact", "empty on the records sealed before it")
             later = self._letter(self.customer_b)
             later.tracking_number = "1A00123456789"

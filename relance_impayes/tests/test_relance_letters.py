@@ -19,9 +19,12 @@ class TestRelanceLetters(RelanceCommon):
         super().setUpClass()
         cls.company.company_registry = "552 100 554"
         cls.customer.company_registry = "732 829 320"
-        cls.env["res.partner.bank"].create({
-            "acc_number": "FR7630006000011234567890189", "partner_id": cls.company.partner_id.id,
-        })
+        cls.env["res.partner.bank"].create(
+            {
+                "acc_number": "FR7630006000011234567890189",
+                "partner_id": cls.company.partner_id.id,
+            }
+        )
         cls.cur = cls.company.currency_id
 
     def _notice_comm(self, days_late=50):
@@ -40,12 +43,25 @@ class TestRelanceLetters(RelanceCommon):
         html = self._html("relance_impayes.action_report_mise_en_demeure", comm)
         penalties = inv._relance_penalties(TODAY)
         expected = [
-            "FORMAL NOTICE", "Registered letter with acknowledgement of receipt", "Paris",
-            self.company.name, "552 100 554", "Dupont SARL", "732 829 320", "2 avenue Foch",
-            inv.name, "L441-10", "D441-5", "Interest keeps running",
+            "FORMAL NOTICE",
+            "Registered letter with acknowledgement of receipt",
+            "Paris",
+            self.company.name,
+            "552 100 554",
+            "Dupont SARL",
+            "732 829 320",
+            "2 avenue Foch",
+            inv.name,
+            "L441-10",
+            "D441-5",
+            "Interest keeps running",
             f"{penalties['periods'][0]['rate']:.2f} %",
-            "within", f"<strong>{self.company.relance_payment_days}</strong> days of receipt",
-            "FR76 3000 6000 0112 3456 7890 189", "/my/", "injonction de payer", "Signature",
+            "within",
+            f"<strong>{self.company.relance_payment_days}</strong> days of receipt",
+            "FR76 3000 6000 0112 3456 7890 189",
+            "/my/",
+            "injonction de payer",
+            "Signature",
         ]
         for text in expected:
             self.assertIn(text, html)
@@ -69,10 +85,14 @@ class TestRelanceLetters(RelanceCommon):
         self._relance_invoice(self.customer, 300, days_late=45)
         self._relance_invoice(self.customer, 400, days_late=75)
         self._relance_invoice(self.customer, 500, days_late=120)
-        refund = self.env["account.move"].create({
-            "move_type": "out_refund", "partner_id": self.customer.id, "invoice_date": TODAY,
-            "invoice_line_ids": [Command.create({"name": "Avoir", "quantity": 1, "price_unit": 50, "tax_ids": []})],
-        })
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer.id,
+                "invoice_date": TODAY,
+                "invoice_line_ids": [Command.create({"name": "Avoir", "quantity": 1, "price_unit": 50, "tax_ids": []})],
+            }
+        )
         refund.action_post()
         report = self.env["report.relance_impayes.report_releve_compte"]
         statement = report._statement(self.customer, TODAY)
@@ -89,39 +109,81 @@ class TestRelanceLetters(RelanceCommon):
         self.assertEqual(comm.state, "to_validate")
         comm.action_validate()
         letter = comm.interaction_ids.filtered(lambda i: i.kind == "registered_letter")
-        letter.write({"tracking_number": "1A00123456789", "lrar_status": "received",
-                      "lrar_sent_date": TODAY, "lrar_receipt_date": TODAY + timedelta(days=2)})
-        html = self._html("relance_impayes.action_report_dossier_recouvrement", self.customer,
-                          date=str(TODAY + timedelta(days=20)))
-        for text in ("Recovery file", "552 100 554", "732 829 320", inv.name, "1A00123456789",
-                     "Acknowledgement of receipt no. 1A00123456789", "cerfa 12946", "Commercial court",
-                     "Lyon", "L441-10", "D441-5", "Total claimed", "750-1", letter.attachment_ids[:1].name):
+        letter.write(
+            {
+                "tracking_number": "1A00123456789",
+                "lrar_status": "received",
+                "lrar_sent_date": TODAY,
+                "lrar_receipt_date": TODAY + timedelta(days=2),
+            }
+        )
+        html = self._html(
+            "relance_impayes.action_report_dossier_recouvrement", self.customer, date=str(TODAY + timedelta(days=20))
+        )
+        for text in (
+            "Recovery file",
+            "552 100 554",
+            "732 829 320",
+            inv.name,
+            "1A00123456789",
+            "Acknowledgement of receipt no. 1A00123456789",
+            "cerfa 12946",
+            "Commercial court",
+            "Lyon",
+            "L441-10",
+            "D441-5",
+            "Total claimed",
+            "750-1",
+            letter.attachment_ids[:1].name,
+        ):
             self.assertIn(text, html)
 
     def test_hand_off_offered_only_after_notice_deadline(self):
         inv = self._relance_invoice(self.customer, 1000, days_late=70)
         inv.write({"relance_level_id": self.lvl_notice.id, "relance_date": TODAY - timedelta(days=25)})
-        self.assertEqual(self._decide()[self.customer.id].skip_reason, "awaiting_notice",
-                         "no receipt recorded: the notice's deadline has not started")
-        letter = self.env["relance.interaction"].sudo().create({
-            "partner_id": self.customer.id, "kind": "registered_letter", "summary": "Mise en demeure",
-            "move_ids": [Command.set(inv.ids)], "level_id": self.lvl_notice.id,
-        })
-        letter.write({"lrar_status": "received", "lrar_sent_date": TODAY - timedelta(days=10),
-                      "lrar_receipt_date": TODAY - timedelta(days=5)})
-        self.assertEqual(self._decide()[self.customer.id].skip_reason, "awaiting_notice",
-                         "received 5 days ago: the 8 days to pay are not over")
+        self.assertEqual(
+            self._decide()[self.customer.id].skip_reason,
+            "awaiting_notice",
+            "no receipt recorded: the notice's deadline has not started",
+        )
+        letter = (
+            self.env["relance.interaction"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "kind": "registered_letter",
+                    "summary": "Mise en demeure",
+                    "move_ids": [Command.set(inv.ids)],
+                    "level_id": self.lvl_notice.id,
+                }
+            )
+        )
+        letter.write(
+            {
+                "lrar_status": "received",
+                "lrar_sent_date": TODAY - timedelta(days=10),
+                "lrar_receipt_date": TODAY - timedelta(days=5),
+            }
+        )
+        self.assertEqual(
+            self._decide()[self.customer.id].skip_reason,
+            "awaiting_notice",
+            "received 5 days ago: the 8 days to pay are not over",
+        )
         self.assertEqual(self._decide(TODAY + timedelta(days=4))[self.customer.id].level_id, self.lvl_litigation.id)
 
     def test_penalty_invoice_per_customer_never_charges_twice(self):
         interest_account = self.company_data["default_account_revenue"].copy({"code": "763199"})
         indemnity_account = self.company_data["default_account_revenue"].copy({"code": "758199"})
-        self.company.write({"relance_interest_account_id": interest_account.id,
-                            "relance_indemnity_account_id": indemnity_account.id})
+        self.company.write(
+            {"relance_interest_account_id": interest_account.id, "relance_indemnity_account_id": indemnity_account.id}
+        )
         inv1 = self._relance_invoice(self.customer, 10000, days_late=30)
         inv2 = self._relance_invoice(self.customer, 5000, days_late=10)
-        wizard = self.env["relance.penalty.invoice"].create({"partner_ids": [Command.set(self.customer.ids)],
-                                                             "date": TODAY})
+        wizard = self.env["relance.penalty.invoice"].create(
+            {"partner_ids": [Command.set(self.customer.ids)], "date": TODAY}
+        )
         self.assertIn(inv1.name, wizard.summary)
         wizard.action_create()
         penalty = inv1.relance_penalty_line_ids.move_id
@@ -132,30 +194,38 @@ class TestRelanceLetters(RelanceCommon):
         lines = penalty.invoice_line_ids
         self.assertEqual(len(lines), 4, "interest and indemnity on separate lines, per source invoice")
         self.assertFalse(lines.tax_ids, "no VAT on penalties")
-        interest_lines = lines.filtered(lambda l: l.relance_penalty_kind == "interest")
+        interest_lines = lines.filtered(lambda line: line.relance_penalty_kind == "interest")
         self.assertEqual(interest_lines.account_id, interest_account)
-        self.assertEqual(lines.filtered(lambda l: l.relance_penalty_kind == "indemnity").account_id, indemnity_account)
+        self.assertEqual(
+            lines.filtered(lambda line: line.relance_penalty_kind == "indemnity").account_id, indemnity_account
+        )
         self.assertAlmostEqual(penalty.amount_total, p1["total"] + p2["total"], places=2)
         self.assertAlmostEqual(inv1.relance_interest_charged, p1["interest"], places=2)
         self.assertTrue(inv1.relance_indemnity_charged)
         with self.assertRaises(UserError):
-            self.env["relance.penalty.invoice"].create({"partner_ids": [Command.set(self.customer.ids)],
-                                                        "date": TODAY}).action_create()
+            self.env["relance.penalty.invoice"].create(
+                {"partner_ids": [Command.set(self.customer.ids)], "date": TODAY}
+            ).action_create()
         later = TODAY + timedelta(days=10)
         self.env["relance.penalty.invoice"].create({"move_ids": [Command.set(inv1.ids)], "date": later}).action_create()
         second = inv1.relance_penalty_line_ids.move_id - penalty
-        self.assertEqual(second.invoice_line_ids.mapped("relance_penalty_kind"), ["interest"],
-                         "the indemnity is charged once; only the new period's interest")
-        self.assertAlmostEqual(second.amount_total, inv1._relance_penalties(later)["interest"] - p1["interest"],
-                               places=2)
+        self.assertEqual(
+            second.invoice_line_ids.mapped("relance_penalty_kind"),
+            ["interest"],
+            "the indemnity is charged once; only the new period's interest",
+        )
+        self.assertAlmostEqual(
+            second.amount_total, inv1._relance_penalties(later)["interest"] - p1["interest"], places=2
+        )
         self.assertEqual(inv1.relance_penalty_charged_until, later)
         self.assertFalse(penalty._relance_penalties(later)["total"], "no penalties on a penalty invoice")
 
     def test_missing_penalty_accounts_is_a_clear_error(self):
         self._relance_invoice(self.customer, 1000, days_late=30)
         self.company.write({"relance_interest_account_id": False, "relance_indemnity_account_id": False})
-        wizard = self.env["relance.penalty.invoice"].create({"partner_ids": [Command.set(self.customer.ids)],
-                                                             "date": TODAY})
+        wizard = self.env["relance.penalty.invoice"].create(
+            {"partner_ids": [Command.set(self.customer.ids)], "date": TODAY}
+        )
         interest, indemnity = self.company._relance_penalty_accounts()
         if interest and indemnity:
             self.skipTest("the test company's chart has 763100 and 758100")
@@ -181,25 +251,41 @@ class TestRelanceLetters(RelanceCommon):
         out without its stylesheet (wkhtmltopdf warns and exits 1): the text is what we check."""
         inv, comm = self._notice_comm()
         with mute_logger("odoo.addons.base.models.ir_actions_report"):
-            pdf, fmt = self.env["ir.actions.report"].with_context(force_report_rendering=True)._render_qweb_pdf(
-                "relance_impayes.action_report_mise_en_demeure", comm.ids)
+            pdf, fmt = (
+                self.env["ir.actions.report"]
+                .with_context(force_report_rendering=True)
+                ._render_qweb_pdf("relance_impayes.action_report_mise_en_demeure", comm.ids)
+            )
         self.assertEqual(fmt, "pdf")
         self.assertTrue(pdf.startswith(b"%PDF"))
         with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
             handle.write(pdf)
             handle.flush()
-            text = subprocess.run(["pdftotext", "-layout", handle.name, "-"], capture_output=True, check=True,
-                                  text=True).stdout
-        for expected in ("FORMAL NOTICE", "Registered letter with acknowledgement of receipt", inv.name,
-                         "Dupont SARL", "732 829 320", "552 100 554", "Total claimed", "L441-10"):
+            text = subprocess.run(
+                ["pdftotext", "-layout", handle.name, "-"], capture_output=True, check=True, text=True
+            ).stdout
+        for expected in (
+            "FORMAL NOTICE",
+            "Registered letter with acknowledgement of receipt",
+            inv.name,
+            "Dupont SARL",
+            "732 829 320",
+            "552 100 554",
+            "Total claimed",
+            "L441-10",
+        ):
             self.assertIn(expected, text)
 
     def test_letter_goes_out_even_when_the_qr_code_cannot_be_drawn(self):
         from unittest.mock import patch
+
         from odoo.addons.account.models.res_partner_bank import ResPartnerBank
+
         inv, comm = self._notice_comm()
-        with patch.object(ResPartnerBank, "build_qr_code_base64", side_effect=ModuleNotFoundError("_rl_renderPM")), \
-                mute_logger("odoo.addons.relance_impayes.report.relance_report"):
+        with (
+            patch.object(ResPartnerBank, "build_qr_code_base64", side_effect=ModuleNotFoundError("_rl_renderPM")),
+            mute_logger("odoo.addons.relance_impayes.report.relance_report"),
+        ):
             html = self._html("relance_impayes.action_report_mise_en_demeure", comm)
         self.assertIn(inv.name, html)
         self.assertNotIn("QR code", html)

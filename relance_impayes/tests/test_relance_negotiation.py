@@ -30,13 +30,19 @@ class TestRelanceNegotiation(RelanceCommon):
     # ------------------------------------------------------------------ promises
     def test_promise_kept_when_the_amount_comes_in(self):
         inv = self._relance_invoice(self.customer, 1000, days_late=10)
-        promise = self.env["relance.promise"].create({
-            "partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)], "amount": 600,
-            "date": TODAY + timedelta(days=5)})
+        promise = self.env["relance.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(inv.ids)],
+                "amount": 600,
+                "date": TODAY + timedelta(days=5),
+            }
+        )
         self.assertEqual(promise.date_limit, TODAY + timedelta(days=8), "promised date + 3 days of grace")
         self.assertFalse(self._due_level(), "escalation suspended while the promise runs")
-        self.assertEqual(self.env["relance.interaction"].search([("partner_id", "=", self.customer.id)]).kind,
-                         "promise")
+        self.assertEqual(
+            self.env["relance.interaction"].search([("partner_id", "=", self.customer.id)]).kind, "promise"
+        )
         self._pay(inv, 600, TODAY + timedelta(days=3))
         self.assertEqual(promise.state, "kept", "detected from the reconciliation, no manual step")
         self.assertEqual(self.customer.relance_promise_kept_count, 1)
@@ -46,9 +52,14 @@ class TestRelanceNegotiation(RelanceCommon):
     def test_promise_broken_resumes_escalation_and_notifies_collector(self):
         inv = self._relance_invoice(self.customer, 1000, days_late=10)
         inv.write({"relance_level_id": self.lvl_amiable.id, "relance_date": TODAY - timedelta(days=5)})
-        promise = self.env["relance.promise"].create({
-            "partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)], "amount": 1000,
-            "date": TODAY + timedelta(days=2)})
+        promise = self.env["relance.promise"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(inv.ids)],
+                "amount": 1000,
+                "date": TODAY + timedelta(days=2),
+            }
+        )
         self._run_day(TODAY + timedelta(days=5))
         self.assertEqual(promise.state, "open", "still within the grace period")
         self.assertFalse(self._comms(self.customer))
@@ -57,23 +68,40 @@ class TestRelanceNegotiation(RelanceCommon):
         self.assertEqual(self.customer.relance_promise_broken_count, 1)
         self.assertEqual(self._comms(self.customer).level_id, self.lvl_phone, "escalation resumes at the next level")
         self.assertTrue(self.customer.activity_ids.filtered(lambda a: "Promise broken" in (a.summary or "")))
-        self.assertTrue(self.env["relance.interaction"].search(
-            [("partner_id", "=", self.customer.id), ("summary", "ilike", "Promise broken")]))
+        self.assertTrue(
+            self.env["relance.interaction"].search(
+                [("partner_id", "=", self.customer.id), ("summary", "ilike", "Promise broken")]
+            )
+        )
 
     def test_promise_in_the_past_is_refused(self):
         inv = self._relance_invoice(self.customer, 1000, days_late=10)
         with self.assertRaises(UserError):
-            self.env["relance.promise"].create({"partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)],
-                                                "amount": 100, "date": TODAY - timedelta(days=1)})
+            self.env["relance.promise"].create(
+                {
+                    "partner_id": self.customer.id,
+                    "move_ids": [Command.set(inv.ids)],
+                    "amount": 100,
+                    "date": TODAY - timedelta(days=1),
+                }
+            )
         with self.assertRaises(ValidationError):
-            self.env["relance.promise"].create({"partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)],
-                                                "amount": 0, "date": TODAY})
+            self.env["relance.promise"].create(
+                {"partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)], "amount": 0, "date": TODAY}
+            )
 
     # ------------------------------------------------------------------ payment plans
     def _plan(self, inv, count=3, **values):
-        plan = self.env["relance.payment.plan"].create({
-            "partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)], "installment_count": count,
-            "frequency": "month", "first_date": TODAY + timedelta(days=10), **values})
+        plan = self.env["relance.payment.plan"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(inv.ids)],
+                "installment_count": count,
+                "frequency": "month",
+                "first_date": TODAY + timedelta(days=10),
+                **values,
+            }
+        )
         plan.action_generate()
         return plan
 
@@ -81,7 +109,9 @@ class TestRelanceNegotiation(RelanceCommon):
         inv = self._relance_invoice(self.customer, 1000, days_late=20)
         plan = self._plan(inv)
         self.assertEqual(plan.line_ids.mapped("amount"), [333.33, 333.33, 333.34])
-        self.assertEqual(plan.line_ids.mapped("date"), [TODAY + timedelta(days=10), date(2026, 4, 20), date(2026, 5, 20)])
+        self.assertEqual(
+            plan.line_ids.mapped("date"), [TODAY + timedelta(days=10), date(2026, 4, 20), date(2026, 5, 20)]
+        )
         self.assertTrue(self._due_level(), "a draft plan changes nothing")
         plan.action_confirm()
         self.assertEqual(plan.state, "active")
@@ -93,8 +123,9 @@ class TestRelanceNegotiation(RelanceCommon):
         self.assertTrue(plan.line_ids[0].notice_sent, "courtesy notice before the instalment")
         self.assertEqual(len(self.env["mail.mail"].search([("model", "=", "relance.payment.plan.line")])), 1)
         self._pay(inv, 400, TODAY + timedelta(days=9))
-        self.assertEqual(plan.line_ids.mapped("state"), ["paid", "partial", "pending"],
-                         "payments go to the oldest instalment first")
+        self.assertEqual(
+            plan.line_ids.mapped("state"), ["paid", "partial", "pending"], "payments go to the oldest instalment first"
+        )
         self.assertAlmostEqual(plan.line_ids[1].amount_paid, 66.67)
         self._pay(inv, 600, TODAY + timedelta(days=40))
         self.assertEqual(plan.state, "done")
@@ -126,10 +157,14 @@ class TestRelanceNegotiation(RelanceCommon):
 
     # ------------------------------------------------------------------ disputes
     def _dispute(self, inv):
-        return self.env["relance.dispute"].create({
-            "partner_id": self.customer.id, "move_ids": [Command.set(inv.ids)],
-            "reason_id": self.env.ref("relance_impayes.dispute_reason_defective").id,
-            "description": "Marchandise abîmée à la livraison"})
+        return self.env["relance.dispute"].create(
+            {
+                "partner_id": self.customer.id,
+                "move_ids": [Command.set(inv.ids)],
+                "reason_id": self.env.ref("relance_impayes.dispute_reason_defective").id,
+                "description": "Marchandise abîmée à la livraison",
+            }
+        )
 
     def test_disputed_invoice_is_not_claimed_but_shown(self):
         disputed = self._relance_invoice(self.customer, 1000, days_late=10)
@@ -160,8 +195,11 @@ class TestRelanceNegotiation(RelanceCommon):
         dispute = self._dispute(inv)
         action = dispute.action_resolve_customer()
         self.assertEqual(action["res_model"], "account.move.reversal")
-        reversal = self.env["account.move.reversal"].with_context(action["context"]).create({
-            "reason": "Litige", "journal_id": inv.journal_id.id})
+        reversal = (
+            self.env["account.move.reversal"]
+            .with_context(action["context"])
+            .create({"reason": "Litige", "journal_id": inv.journal_id.id})
+        )
         reversal.refund_moves()
         self.assertEqual(len(dispute.credit_note_ids), 1)
         self.assertEqual(dispute.resolution, "customer")
@@ -186,8 +224,9 @@ class TestRelanceNegotiation(RelanceCommon):
 
     def test_call_outcome_dispute_opens_dispute(self):
         inv = self._relance_invoice(self.customer, 1000, days_late=13)
-        self._log_call("dispute", dispute_reason_id=self.env.ref("relance_impayes.dispute_reason_price"),
-                       note="Conteste le prix")
+        self._log_call(
+            "dispute", dispute_reason_id=self.env.ref("relance_impayes.dispute_reason_price"), note="Conteste le prix"
+        )
         dispute = self.env["relance.dispute"].search([("partner_id", "=", self.customer.id)])
         self.assertEqual(dispute.move_ids, inv)
         self.assertEqual(dispute.description, "Conteste le prix")
@@ -214,9 +253,15 @@ class TestRelanceNegotiation(RelanceCommon):
     # ------------------------------------------------------------------ replies
     def _reply(self, comm, extra="", subject=None):
         mail = comm.mail_id
-        raw = REPLY.format(email_from="dupont@example.fr", email_to="compta@example.fr",
-                           subject=subject or mail.subject, msgid=f"r{comm.id}{len(extra)}",
-                           in_reply_to=mail.message_id, extra=extra, body="Nous payons la semaine prochaine.")
+        raw = REPLY.format(
+            email_from="dupont@example.fr",
+            email_to="compta@example.fr",
+            subject=subject or mail.subject,
+            msgid=f"r{comm.id}{len(extra)}",
+            in_reply_to=mail.message_id,
+            extra=extra,
+            body="Nous payons la semaine prochaine.",
+        )
         self.env["mail.thread"].message_process(False, raw)
 
     def test_customer_reply_lands_in_history_and_notifies_collector(self):

@@ -32,22 +32,33 @@ class TestRelancePenalties(RelanceCommon):
         cls.company.relance_indemnity_amount = 40.0
 
     def _invoice(self, partner, amount, due, currency=None, invoice_date=None):
-        move = self.env["account.move"].create({
-            "move_type": "out_invoice",
-            "partner_id": partner.id,
-            "invoice_date": invoice_date or due - timedelta(days=30),
-            "invoice_date_due": due,
-            "currency_id": (currency or self.currency).id,
-            "invoice_line_ids": [Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount,
-                                                 "tax_ids": []})],
-        })
+        move = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": partner.id,
+                "invoice_date": invoice_date or due - timedelta(days=30),
+                "invoice_date_due": due,
+                "currency_id": (currency or self.currency).id,
+                "invoice_line_ids": [
+                    Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount, "tax_ids": []})
+                ],
+            }
+        )
         move.action_post()
         return move
 
     def _periods(self, result):
         return [
-            (p["date_from"], p["date_to"], p["days"], p["base"], p["rate"], p["rate_kind"], p["half_year"],
-             p["interest"])
+            (
+                p["date_from"],
+                p["date_to"],
+                p["days"],
+                p["base"],
+                p["rate"],
+                p["rate_kind"],
+                p["half_year"],
+                p["interest"],
+            )
             for p in result["periods"]
         ]
 
@@ -65,10 +76,13 @@ class TestRelancePenalties(RelanceCommon):
         # 16/06 -> 30/06: 10 000 x 13.15 % x 15 / 365 = 54.0411 -> 54.04
         # 01/07 -> 15/07: 10 000 x 12.15 % x 15 / 365 = 49.9315 -> 49.93
         # interest 103.97 + indemnity 40.00 = 143.97
-        self.assertEqual(self._periods(res), [
-            (date(2025, 6, 16), date(2025, 6, 30), 15, 10000.0, 13.15, "legal", "2025-H1", 54.04),
-            (date(2025, 7, 1), date(2025, 7, 15), 15, 10000.0, 12.15, "legal", "2025-H2", 49.93),
-        ])
+        self.assertEqual(
+            self._periods(res),
+            [
+                (date(2025, 6, 16), date(2025, 6, 30), 15, 10000.0, 13.15, "legal", "2025-H1", 54.04),
+                (date(2025, 7, 1), date(2025, 7, 15), 15, 10000.0, 12.15, "legal", "2025-H2", 49.93),
+            ],
+        )
         self.assertAmounts(res, 103.97, 40.0, 143.97)
         self.assertEqual(res["days_late"], 30)
         self.assertAlmostEqual(res["base"], 10000.0, places=2)
@@ -96,22 +110,30 @@ class TestRelancePenalties(RelanceCommon):
         # 26/06 -> 30/06:  6 000 x 13.15 % x  5 / 365 = 10.8082 -> 10.81
         # 01/07 -> 15/07:  6 000 x 12.15 % x 15 / 365 = 29.9589 -> 29.96
         # interest 76.80 + indemnity 40.00 = 116.80
-        self.assertEqual(self._periods(res), [
-            (date(2025, 6, 16), date(2025, 6, 25), 10, 10000.0, 13.15, "legal", "2025-H1", 36.03),
-            (date(2025, 6, 26), date(2025, 6, 30), 5, 6000.0, 13.15, "legal", "2025-H1", 10.81),
-            (date(2025, 7, 1), date(2025, 7, 15), 15, 6000.0, 12.15, "legal", "2025-H2", 29.96),
-        ])
+        self.assertEqual(
+            self._periods(res),
+            [
+                (date(2025, 6, 16), date(2025, 6, 25), 10, 10000.0, 13.15, "legal", "2025-H1", 36.03),
+                (date(2025, 6, 26), date(2025, 6, 30), 5, 6000.0, 13.15, "legal", "2025-H1", 10.81),
+                (date(2025, 7, 1), date(2025, 7, 15), 15, 6000.0, 12.15, "legal", "2025-H2", 29.96),
+            ],
+        )
         self.assertAmounts(res, 76.80, 40.0, 116.80)
         self.assertAlmostEqual(res["base"], 6000.0, places=2)
         self.assertEqual(res["days_late"], 30)
 
     def test_credit_note_counts_like_a_payment_at_its_date(self):
         inv = self._invoice(self.customer, 10000, date(2025, 6, 15))
-        refund = self.env["account.move"].create({
-            "move_type": "out_refund", "partner_id": self.customer.id, "invoice_date": date(2025, 6, 25),
-            "invoice_line_ids": [Command.create({"name": "Avoir", "quantity": 1, "price_unit": 4000,
-                                                "tax_ids": []})],
-        })
+        refund = self.env["account.move"].create(
+            {
+                "move_type": "out_refund",
+                "partner_id": self.customer.id,
+                "invoice_date": date(2025, 6, 25),
+                "invoice_line_ids": [
+                    Command.create({"name": "Avoir", "quantity": 1, "price_unit": 4000, "tax_ids": []})
+                ],
+            }
+        )
         refund.action_post()
         (inv + refund).line_ids.filtered(lambda line: line.account_type == "asset_receivable").reconcile()
         res = inv._relance_penalties(date=date(2025, 7, 15))
@@ -128,9 +150,12 @@ class TestRelancePenalties(RelanceCommon):
         inv_b = self._relance_invoice(self.customer_b, 5000, days_late=38)
         res = inv._relance_penalties()
         # 01/02 -> 10/03/2026: 38 days; 5 000 x 12 % x 38 / 365 = 62.4658 -> 62.47
-        self.assertEqual(self._periods(res), [
-            (date(2026, 2, 1), TODAY, 38, 5000.0, 12.0, "contract", "2026-H1", 62.47),
-        ])
+        self.assertEqual(
+            self._periods(res),
+            [
+                (date(2026, 2, 1), TODAY, 38, 5000.0, 12.0, "contract", "2026-H1", 62.47),
+            ],
+        )
         self.assertAmounts(res, 62.47, 40.0, 102.47)
         # no partner rate: the company's; 5 000 x 9 % x 38 / 365 = 46.8493 -> 46.85
         res_b = inv_b._relance_penalties()
@@ -143,8 +168,10 @@ class TestRelancePenalties(RelanceCommon):
         inv = self._invoice(self.customer, 10000, date(2025, 6, 15))
         res = inv._relance_penalties(date=date(2025, 7, 15))
         # 10 000 x 10 % x 15 / 365 = 41.0959 -> 41.10, twice
-        self.assertEqual([(p["half_year"], p["rate"], p["interest"]) for p in res["periods"]],
-                         [("2025-H1", 10.0, 41.10), ("2025-H2", 10.0, 41.10)])
+        self.assertEqual(
+            [(p["half_year"], p["rate"], p["interest"]) for p in res["periods"]],
+            [("2025-H1", 10.0, 41.10), ("2025-H2", 10.0, 41.10)],
+        )
         self.assertAmounts(res, 82.20, 40.0, 122.20)
 
     # ------------------------------------------------------------------
@@ -165,17 +192,20 @@ class TestRelancePenalties(RelanceCommon):
     def test_reference_rates_are_bounded_and_unique(self):
         Rate = self.env["relance.rate"]
         with self.assertRaisesRegex(ValidationError, "between"), self.cr.savepoint():
-            Rate.create({"year": 2026, "half": "2", "ecb_rate": 150.0, "legal_rate_consumer": 6.0,
-                         "legal_rate_other": 3.0})
-        rate = Rate.create({"year": 2026, "half": "2", "ecb_rate": 2.0, "legal_rate_consumer": 6.0,
-                            "legal_rate_other": 3.0})
+            Rate.create(
+                {"year": 2026, "half": "2", "ecb_rate": 150.0, "legal_rate_consumer": 6.0, "legal_rate_other": 3.0}
+            )
+        rate = Rate.create(
+            {"year": 2026, "half": "2", "ecb_rate": 2.0, "legal_rate_consumer": 6.0, "legal_rate_other": 3.0}
+        )
         self.assertEqual(rate.date_start, date(2026, 7, 1))
         self.assertEqual(rate.name, "2026-H2")
         self.assertAlmostEqual(rate.default_rate, 12.0)
         self.assertAlmostEqual(rate.floor_rate, 9.0)
         with self.assertRaises(IntegrityError), self.cr.savepoint(), mute_logger("odoo.sql_db"):
-            Rate.create({"year": 2026, "half": "2", "ecb_rate": 2.0, "legal_rate_consumer": 6.0,
-                         "legal_rate_other": 3.0})
+            Rate.create(
+                {"year": 2026, "half": "2", "ecb_rate": 2.0, "legal_rate_consumer": 6.0, "legal_rate_other": 3.0}
+            )
 
     # ------------------------------------------------------------------
     # (e) consumers
@@ -189,29 +219,49 @@ class TestRelancePenalties(RelanceCommon):
         self.assertEqual(res["periods"], [])
         self.assertAmounts(res, 0.0, 0.0, 0.0)
 
-        self.env["relance.interaction"].sudo().create({
-            "partner_id": consumer.id, "kind": "registered_letter", "summary": "Mise en demeure",
-            "move_ids": [Command.set(inv.ids)], "date": datetime(2025, 12, 18, 10, 0),
-            "lrar_status": "received", "lrar_sent_date": date(2025, 12, 18), "lrar_receipt_date": date(2025, 12, 21),
-        })
+        self.env["relance.interaction"].sudo().create(
+            {
+                "partner_id": consumer.id,
+                "kind": "registered_letter",
+                "summary": "Mise en demeure",
+                "move_ids": [Command.set(inv.ids)],
+                "date": datetime(2025, 12, 18, 10, 0),
+                "lrar_status": "received",
+                "lrar_sent_date": date(2025, 12, 18),
+                "lrar_receipt_date": date(2025, 12, 21),
+            }
+        )
         self.assertEqual(inv._relance_formal_notice_date(), date(2025, 12, 21))
         res = inv._relance_penalties()
         # from the day after receipt, at the legal rate (other cases), no indemnity:
         # 22/12 -> 31/12/2025: 2 000 x 2.76 % x 10 / 365 = 1.5123 -> 1.51
         # 01/01 -> 10/03/2026: 2 000 x 2.62 % x 69 / 365 = 9.9058 -> 9.91
-        self.assertEqual(self._periods(res), [
-            (date(2025, 12, 22), date(2025, 12, 31), 10, 2000.0, 2.76, "legal_interest", "2025-H2", 1.51),
-            (date(2026, 1, 1), TODAY, 69, 2000.0, 2.62, "legal_interest", "2026-H1", 9.91),
-        ])
+        self.assertEqual(
+            self._periods(res),
+            [
+                (date(2025, 12, 22), date(2025, 12, 31), 10, 2000.0, 2.76, "legal_interest", "2025-H2", 1.51),
+                (date(2026, 1, 1), TODAY, 69, 2000.0, 2.62, "legal_interest", "2026-H1", 9.91),
+            ],
+        )
         self.assertAmounts(res, 11.42, 0.0, 11.42)
 
     def test_formal_notice_without_receipt_runs_from_the_posting(self):
         consumer = self._relance_customer("Petit Anne", is_company=False, relance_is_consumer=True)
         inv = self._invoice(consumer, 2000, date(2025, 11, 30))
-        letter = self.env["relance.interaction"].sudo().create({
-            "partner_id": consumer.id, "kind": "registered_letter", "summary": "Mise en demeure",
-            "move_ids": [Command.set(inv.ids)], "date": datetime(2026, 2, 6, 10, 0), "lrar_status": "to_send",
-        })
+        letter = (
+            self.env["relance.interaction"]
+            .sudo()
+            .create(
+                {
+                    "partner_id": consumer.id,
+                    "kind": "registered_letter",
+                    "summary": "Mise en demeure",
+                    "move_ids": [Command.set(inv.ids)],
+                    "date": datetime(2026, 2, 6, 10, 0),
+                    "lrar_status": "to_send",
+                }
+            )
+        )
         self.assertFalse(inv._relance_formal_notice_date(), "a letter still to post is no formal notice")
         letter.write({"lrar_status": "sent", "lrar_sent_date": date(2026, 2, 9)})
         self.assertEqual(inv._relance_formal_notice_date(), date(2026, 2, 9))
@@ -241,10 +291,13 @@ class TestRelancePenalties(RelanceCommon):
         res = inv._relance_penalties()  # computed on 10/03/2026, long after the payment
         # 16/06 -> 30/06: 10 000 x 13.15 % x 15 / 365 = 54.0411 -> 54.04
         # 01/07 -> 05/07: 10 000 x 12.15 % x  5 / 365 = 16.6438 -> 16.64
-        self.assertEqual(self._periods(res), [
-            (date(2025, 6, 16), date(2025, 6, 30), 15, 10000.0, 13.15, "legal", "2025-H1", 54.04),
-            (date(2025, 7, 1), date(2025, 7, 5), 5, 10000.0, 12.15, "legal", "2025-H2", 16.64),
-        ])
+        self.assertEqual(
+            self._periods(res),
+            [
+                (date(2025, 6, 16), date(2025, 6, 30), 15, 10000.0, 13.15, "legal", "2025-H1", 54.04),
+                (date(2025, 7, 1), date(2025, 7, 5), 5, 10000.0, 12.15, "legal", "2025-H2", 16.64),
+            ],
+        )
         self.assertAmounts(res, 70.68, 40.0, 110.68)
         self.assertEqual(res["days_late"], 20)
         self.assertAlmostEqual(res["base"], 0.0, places=2)
@@ -265,12 +318,16 @@ class TestRelancePenalties(RelanceCommon):
         res = inv._relance_penalties(date=date(2026, 7, 15))
         # 16/06 -> 30/06: 10 000 x 12.15 % x 15 / 365 = 49.9315 -> 49.93 (2026-H1)
         # 01/07 -> 15/07: same, 2026-H2 unknown -> rate of 2026-H1
-        self.assertEqual(self._periods(res), [
-            (date(2026, 6, 16), date(2026, 6, 30), 15, 10000.0, 12.15, "legal", "2026-H1", 49.93),
-            (date(2026, 7, 1), date(2026, 7, 15), 15, 10000.0, 12.15, "legal", "2026-H2", 49.93),
-        ])
-        self.assertEqual([(p["fallback"], p["fallback_half_year"]) for p in res["periods"]],
-                         [(False, False), (True, "2026-H1")])
+        self.assertEqual(
+            self._periods(res),
+            [
+                (date(2026, 6, 16), date(2026, 6, 30), 15, 10000.0, 12.15, "legal", "2026-H1", 49.93),
+                (date(2026, 7, 1), date(2026, 7, 15), 15, 10000.0, 12.15, "legal", "2026-H2", 49.93),
+            ],
+        )
+        self.assertEqual(
+            [(p["fallback"], p["fallback_half_year"]) for p in res["periods"]], [(False, False), (True, "2026-H1")]
+        )
         self.assertEqual(res["warnings"], ["No reference rate for 2026-H2: the rate of 2026-H1 was used."])
         self.assertAmounts(res, 99.86, 40.0, 139.86)
         shown = inv.with_context(relance_date=date(2026, 7, 15))
@@ -278,8 +335,9 @@ class TestRelancePenalties(RelanceCommon):
         self.assertEqual(self.env["relance.penalty"]._half_year_label("2026-H2"), "2026-H2")
 
         # the manager records the new half-year: ECB 2.40 -> 12.40 %; 10 000 x 12.40 % x 15 / 365 = 50.9589
-        self.env["relance.rate"].create({"year": 2026, "half": "2", "ecb_rate": 2.40,
-                                         "legal_rate_consumer": 6.50, "legal_rate_other": 2.60})
+        self.env["relance.rate"].create(
+            {"year": 2026, "half": "2", "ecb_rate": 2.40, "legal_rate_consumer": 6.50, "legal_rate_other": 2.60}
+        )
         res = inv._relance_penalties(date=date(2026, 7, 15))
         self.assertEqual(res["warnings"], [])
         self.assertEqual([p["interest"] for p in res["periods"]], [49.93, 50.96])
@@ -293,7 +351,8 @@ class TestRelancePenalties(RelanceCommon):
         with self.assertRaises(ValidationError):
             inv.relance_penalty_waived = True
         inv.with_context(tracking_disable=False, mail_notrack=False).write(
-            {"relance_penalty_waived": True, "relance_penalty_waive_reason": "Commercial gesture"})
+            {"relance_penalty_waived": True, "relance_penalty_waive_reason": "Commercial gesture"}
+        )
         self.flush_tracking()
         res = inv._relance_penalties(date=date(2025, 7, 15))
         self.assertTrue(res["waived"])
@@ -307,7 +366,8 @@ class TestRelancePenalties(RelanceCommon):
         with self.assertRaises(ValidationError):
             self.customer.relance_penalty_waived = True
         self.customer.with_context(tracking_disable=False, mail_notrack=False).write(
-            {"relance_penalty_waived": True, "relance_penalty_waive_reason": "Key account"})
+            {"relance_penalty_waived": True, "relance_penalty_waive_reason": "Key account"}
+        )
         self.flush_tracking()
         res = inv._relance_penalties(date=date(2025, 7, 15))
         self.assertTrue(res["waived"])
@@ -347,9 +407,11 @@ class TestRelancePenalties(RelanceCommon):
             for code in ("763100", "758100")
         }
         interest = existing["763100"] or Account.create(
-            {"code": "763100", "name": "Revenus des créances commerciales", "account_type": "income"})
+            {"code": "763100", "name": "Revenus des créances commerciales", "account_type": "income"}
+        )
         indemnity = existing["758100"] or Account.create(
-            {"code": "758100", "name": "Dédits et pénalités", "account_type": "income"})
+            {"code": "758100", "name": "Dédits et pénalités", "account_type": "income"}
+        )
         self.assertEqual(self.company._relance_penalty_accounts(), (interest, indemnity))
         other = Account.create({"code": "763900", "name": "Autres pénalités", "account_type": "income"})
         self.company.relance_interest_account_id = other
@@ -361,21 +423,31 @@ class TestRelancePenalties(RelanceCommon):
     def test_pure_periods_cut_at_new_year_and_after_each_payment(self):
         lookup = relance_penalty.rate_lookup({(2024, 2): 14.25, (2025, 1): 13.15})
         periods = relance_penalty.interest_periods(
-            date(2024, 12, 20), date(2025, 1, 10), 1000.0,
-            [(date(2025, 1, 5), 600.0), (date(2024, 12, 25), 400.0)], lookup, "legal",
+            date(2024, 12, 20),
+            date(2025, 1, 10),
+            1000.0,
+            [(date(2025, 1, 5), 600.0), (date(2024, 12, 25), 400.0)],
+            lookup,
+            "legal",
         )
         # 21/12 -> 25/12: 1 000 x 14.25 % x 5 / 365 = 1.9521
         # 26/12 -> 31/12:   600 x 14.25 % x 6 / 365 = 1.4055
         # 01/01 -> 05/01:   600 x 13.15 % x 5 / 365 = 1.0808 (then nothing is left to pay)
-        self.assertEqual([(p["date_from"], p["days"], p["base"], p["rate"]) for p in periods], [
-            (date(2024, 12, 21), 5, 1000.0, 14.25),
-            (date(2024, 12, 26), 6, 600.0, 14.25),
-            (date(2025, 1, 1), 5, 600.0, 13.15),
-        ])
+        self.assertEqual(
+            [(p["date_from"], p["days"], p["base"], p["rate"]) for p in periods],
+            [
+                (date(2024, 12, 21), 5, 1000.0, 14.25),
+                (date(2024, 12, 26), 6, 600.0, 14.25),
+                (date(2025, 1, 1), 5, 600.0, 13.15),
+            ],
+        )
         self.assertAlmostEqual(sum(p["interest"] for p in periods), 1.9521 + 1.4055 + 1.0808, places=3)
-        self.assertEqual(relance_penalty.days_late(
-            date(2024, 12, 20), date(2025, 1, 10), 1000.0, [(date(2025, 1, 5), 600.0), (date(2024, 12, 25), 400.0)]
-        ), 16)
+        self.assertEqual(
+            relance_penalty.days_late(
+                date(2024, 12, 20), date(2025, 1, 10), 1000.0, [(date(2025, 1, 5), 600.0), (date(2024, 12, 25), 400.0)]
+            ),
+            16,
+        )
         # unknown half-year before any known one: the earliest known rate, flagged
         self.assertEqual(lookup((2024, 1)), (14.25, (2024, 2)))
         self.assertEqual(relance_penalty.rate_lookup({})((2024, 1)), (None, None))

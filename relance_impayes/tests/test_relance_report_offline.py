@@ -40,9 +40,7 @@ class TestRelanceReportOffline(RelanceCommon):
         real = ir_actions_report._run_wkhtmltopdf
 
         def spy(args):
-            html = [
-                Path(a).read_text(encoding="utf-8") for a in args if a.endswith(".html")
-            ]
+            html = [Path(a).read_text(encoding="utf-8") for a in args if a.endswith(".html")]
             process = real(args)
             seen.append({"args": args, "html": html, "returncode": process.returncode})
             return process
@@ -63,17 +61,11 @@ class TestRelanceReportOffline(RelanceCommon):
         params.set_param("report.url", url)
         invoice = self._relance_invoice(self.customer, 1200, days_late=40)
 
-        pdf, call = self._render_spied(
-            "relance_impayes.action_report_releve_compte", self.customer
-        )
+        pdf, call = self._render_spied("relance_impayes.action_report_releve_compte", self.customer)
 
         self.assertEqual(hits, [], "wkhtmltopdf connected to report.url")
-        self.assertEqual(
-            call["returncode"], 0, "wkhtmltopdf reported a missing resource"
-        )
-        self.assertNotIn(
-            "--javascript-delay", call["args"], "nothing to wait for: no print delay"
-        )
+        self.assertEqual(call["returncode"], 0, "wkhtmltopdf reported a missing resource")
+        self.assertNotIn("--javascript-delay", call["args"], "nothing to wait for: no print delay")
         self.assertIn("--allow", call["args"])
         body = call["html"][-1]
         self.assertNotIn("<base", body)
@@ -92,7 +84,5 @@ class TestRelanceReportOffline(RelanceCommon):
 
     def test_other_reports_keep_the_configured_print_delay(self):
         self.env["ir.config_parameter"].sudo().set_param("report.print_delay", "1234")
-        args = self.env["ir.actions.report"]._build_wkhtmltopdf_args(
-            self.company.paperformat_id, False
-        )
+        args = self.env["ir.actions.report"]._build_wkhtmltopdf_args(self.company.paperformat_id, False)
         self.assertEqual(args[args.index("--javascript-delay") + 1], "1234")

@@ -1,10 +1,11 @@
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo.addons.base.models.ir_cron import IrCron
-from odoo.addons.base.models.ir_mail_server import IrMail_Server, MailDeliveryException
 from odoo.tests import tagged
 from odoo.tools import mute_logger
+
+from odoo.addons.base.models.ir_cron import IrCron
+from odoo.addons.base.models.ir_mail_server import IrMail_Server, MailDeliveryException
 
 from .common import TODAY, RelanceCommon
 
@@ -76,15 +77,20 @@ class TestRelanceRun(RelanceCommon):
             self._run_cron()
             self._send_queue()
         self.assertEqual(comms.mapped("state"), ["sent"] * 3)
-        self.assertEqual(len(self.env["mail.mail"].search([("model", "=", "relance.communication")])), 3,
-                         "each customer got exactly one email")
+        self.assertEqual(
+            len(self.env["mail.mail"].search([("model", "=", "relance.communication")])),
+            3,
+            "each customer got exactly one email",
+        )
         for inv in invoices:
             self.assertEqual(inv.relance_level_id, self.lvl_amiable)
 
     def test_mail_failure_is_visible_retried_and_does_not_climb(self):
         inv = self._relance_invoice(self.customer, 1000, days_late=6)
-        with self.mock_mail_gateway(), mute_logger("odoo.addons.mail.models.mail_mail"), patch.object(
-            IrMail_Server, "send_email", side_effect=MailDeliveryException("Mail server down")
+        with (
+            self.mock_mail_gateway(),
+            mute_logger("odoo.addons.mail.models.mail_mail"),
+            patch.object(IrMail_Server, "send_email", side_effect=MailDeliveryException("Mail server down")),
         ):
             self._run_cron()
             self._send_queue()
@@ -143,19 +149,27 @@ class TestRelanceRun(RelanceCommon):
         self.assertEqual(letter.kind, "registered_letter")
         self.assertEqual(letter.lrar_status, "to_send")
         self.assertTrue(letter.attachment_ids, "the letter is stored on the interaction")
-        letter.write({"tracking_number": "1A12345678901", "lrar_status": "received",
-                      "lrar_sent_date": TODAY, "lrar_receipt_date": TODAY + timedelta(days=2)})
+        letter.write(
+            {
+                "tracking_number": "1A12345678901",
+                "lrar_status": "received",
+                "lrar_sent_date": TODAY,
+                "lrar_receipt_date": TODAY + timedelta(days=2),
+            }
+        )
         self.assertEqual(letter.tracking_number, "1A12345678901")
 
     def test_phone_level_creates_call_task_for_collector(self):
-        collector = self.env["res.users"].create({"name": "Claire Recouvrement", "login": "claire",
-                                                  "email": "claire@example.fr"})
+        collector = self.env["res.users"].create(
+            {"name": "Claire Recouvrement", "login": "claire", "email": "claire@example.fr"}
+        )
         self.customer.relance_collector_id = collector
         inv = self._relance_invoice(self.customer, 1000, days_late=13)
         inv.write({"relance_level_id": self.lvl_amiable.id, "relance_date": TODAY - timedelta(days=8)})
         self._run_day()
         activity = self.customer.activity_ids.filtered(
-            lambda a: a.activity_type_id == self.env.ref("relance_impayes.mail_activity_type_relance_call"))
+            lambda a: a.activity_type_id == self.env.ref("relance_impayes.mail_activity_type_relance_call")
+        )
         self.assertEqual(len(activity), 1)
         self.assertEqual(activity.user_id, collector)
         self.assertEqual(activity.date_deadline, TODAY)
@@ -175,14 +189,19 @@ class TestRelanceRun(RelanceCommon):
         self.assertEqual(comms.company_id, other)
         self.assertEqual(comms.move_ids, inv_other)
         self.assertFalse(inv_main.relance_level_id)
-        user = self.env["res.users"].create({
-            "name": "Main only", "login": "mainonly", "company_id": self.company.id,
-            "company_ids": [self.company.id],
-            "group_ids": [(4, self.env.ref("relance_impayes.relance_impayes_group_user").id)],
-        })
+        user = self.env["res.users"].create(
+            {
+                "name": "Main only",
+                "login": "mainonly",
+                "company_id": self.company.id,
+                "company_ids": [self.company.id],
+                "group_ids": [(4, self.env.ref("relance_impayes.relance_impayes_group_user").id)],
+            }
+        )
         self.assertFalse(self.env["relance.communication"].with_user(user).search([("id", "in", comms.ids)]))
-        self.assertFalse(self.env["relance.interaction"].with_user(user).search(
-            [("id", "in", comms.interaction_ids.ids)]))
+        self.assertFalse(
+            self.env["relance.interaction"].with_user(user).search([("id", "in", comms.interaction_ids.ids)])
+        )
 
     def test_courtesy_next_step_is_refreshed_once_due_date_passed(self):
         self.lvl_courtesy.active = True

@@ -16,16 +16,27 @@ class TestRelanceScreens(RelanceCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.relance_user = new_test_user(
-            cls.env, login="relance_user", name="Romane Relance", email="romane@example.fr",
-            groups="relance_impayes.relance_impayes_group_user", company_id=cls.company.id,
+            cls.env,
+            login="relance_user",
+            name="Romane Relance",
+            email="romane@example.fr",
+            groups="relance_impayes.relance_impayes_group_user",
+            company_id=cls.company.id,
         )
         cls.relance_manager = new_test_user(
-            cls.env, login="relance_manager", name="Marc Manager", email="marc@example.fr",
-            groups="relance_impayes.relance_impayes_group_manager", company_id=cls.company.id,
+            cls.env,
+            login="relance_manager",
+            name="Marc Manager",
+            email="marc@example.fr",
+            groups="relance_impayes.relance_impayes_group_manager",
+            company_id=cls.company.id,
         )
         cls.invoicing_only = new_test_user(
-            cls.env, login="invoicing_only", name="Ines Invoicing",
-            groups="account.group_account_invoice", company_id=cls.company.id,
+            cls.env,
+            login="invoicing_only",
+            name="Ines Invoicing",
+            groups="account.group_account_invoice",
+            company_id=cls.company.id,
         )
 
     def test_todo_lists_customers_due_today_largest_first(self):
@@ -41,8 +52,9 @@ class TestRelanceScreens(RelanceCommon):
     def test_send_wizard_previews_edits_and_sends(self):
         inv = self._relance_invoice(self.customer, 1000, days_late=2)
         with freeze_time(TODAY):
-            wizard = Form(self.env["relance.send"].with_user(self.relance_user).with_context(
-                default_partner_id=self.customer.id))
+            wizard = Form(
+                self.env["relance.send"].with_user(self.relance_user).with_context(default_partner_id=self.customer.id)
+            )
             wizard.level_id = self.lvl_formal
             self.assertIn(inv, wizard.move_ids)
             action = wizard.save().action_prepare()
@@ -56,14 +68,16 @@ class TestRelanceScreens(RelanceCommon):
         self.assertEqual(comm.state, "sent")
         self.assertIn("Message personnalisé", self._mails[0]["body"])
         self.assertEqual(inv.relance_level_id, self.lvl_formal, "sent by hand at the chosen level")
-        self.assertEqual(comm.interaction_ids.filtered(lambda i: i.kind == "letter").attachment_ids.mimetype,
-                         "application/pdf")
+        self.assertEqual(
+            comm.interaction_ids.filtered(lambda i: i.kind == "letter").attachment_ids.mimetype, "application/pdf"
+        )
 
     def test_call_outcome_is_logged_and_decides_next_step(self):
         self._relance_invoice(self.customer, 1000, days_late=13)
         call_type = self.env.ref("relance_impayes.mail_activity_type_relance_call")
-        activity = self.customer.activity_schedule(activity_type_id=call_type.id, date_deadline=TODAY,
-                                                   user_id=self.relance_user.id)
+        activity = self.customer.activity_schedule(
+            activity_type_id=call_type.id, date_deadline=TODAY, user_id=self.relance_user.id
+        )
         with freeze_time(TODAY):
             action = activity.with_user(self.relance_user).action_relance_log_call()
             wizard = Form(self.env["relance.call.log"].with_user(self.relance_user).with_context(action["context"]))
@@ -79,17 +93,34 @@ class TestRelanceScreens(RelanceCommon):
 
     def test_call_back_date_in_the_past_is_refused(self):
         with freeze_time(TODAY):
-            wizard = self.env["relance.call.log"].with_user(self.relance_user).create({
-                "partner_id": self.customer.id, "outcome": "call_back", "call_back_date": TODAY - timedelta(days=1),
-            })
+            wizard = (
+                self.env["relance.call.log"]
+                .with_user(self.relance_user)
+                .create(
+                    {
+                        "partner_id": self.customer.id,
+                        "outcome": "call_back",
+                        "call_back_date": TODAY - timedelta(days=1),
+                    }
+                )
+            )
             with self.assertRaises(UserError):
                 wizard.action_log()
         self.assertFalse(self.env["relance.interaction"].search([("partner_id", "=", self.customer.id)]))
 
     def test_interactions_are_append_only(self):
-        interaction = self.env["relance.interaction"].with_user(self.relance_user).create({
-            "partner_id": self.customer.id, "kind": "note", "direction": "internal", "summary": "Appel entrant",
-        })
+        interaction = (
+            self.env["relance.interaction"]
+            .with_user(self.relance_user)
+            .create(
+                {
+                    "partner_id": self.customer.id,
+                    "kind": "note",
+                    "direction": "internal",
+                    "summary": "Appel entrant",
+                }
+            )
+        )
         with self.assertRaises(UserError):
             interaction.summary = "Autre chose"
         with self.assertRaises(AccessError):
@@ -99,9 +130,12 @@ class TestRelanceScreens(RelanceCommon):
         with self.assertRaises(UserError):
             interaction.sudo().unlink()
         interaction.with_user(self.relance_manager).action_correct()
-        self.env["relance.interaction.correct"].with_user(self.relance_manager).create({
-            "interaction_id": interaction.id, "summary": "Appel sortant, pas entrant",
-        }).action_confirm()
+        self.env["relance.interaction.correct"].with_user(self.relance_manager).create(
+            {
+                "interaction_id": interaction.id,
+                "summary": "Appel sortant, pas entrant",
+            }
+        ).action_confirm()
         self.assertEqual(interaction.correction_ids.summary, "Appel sortant, pas entrant")
         self.assertEqual(interaction.summary, "Appel entrant", "the original stays as it was")
 
@@ -120,24 +154,34 @@ class TestRelanceScreens(RelanceCommon):
         with self.assertRaises(AccessError):
             self.env["relance.policy"].with_user(self.relance_user).create({"name": "Mine"})
         with self.assertRaises(AccessError):
-            self.env["relance.interaction.correct"].with_user(self.relance_user).create({
-                "interaction_id": 1, "summary": "x"})
+            self.env["relance.interaction.correct"].with_user(self.relance_user).create(
+                {"interaction_id": 1, "summary": "x"}
+            )
 
     def test_letter_report_renders_invoices_and_payment_details(self):
         inv = self._relance_invoice(self.customer, 1234.5, days_late=25)
         inv.write({"relance_level_id": self.lvl_phone.id, "relance_date": TODAY - timedelta(days=8)})
         with freeze_time(TODAY):
             self.env["relance.communication"]._plan(
-                self.company, [d for d in self.env["account.move"]._relance_decide(self.company, TODAY)
-                               if not d.skip_reason], TODAY)
+                self.company,
+                [d for d in self.env["account.move"]._relance_decide(self.company, TODAY) if not d.skip_reason],
+                TODAY,
+            )
         comm = self._comms(self.customer)
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "relance_impayes.action_report_relance_letter", comm.ids)[0].decode()
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("relance_impayes.action_report_relance_letter", comm.ids)[0]
+            .decode()
+        )
         for expected in (inv.name, "Formal reminder", "L441-10", "Lyon", "/my/"):
             self.assertIn(expected, html)
 
     def test_users_cannot_forge_sent_evidence(self):
         with self.assertRaises(UserError):
-            self.env["relance.interaction"].with_user(self.relance_user).create({
-                "partner_id": self.customer.id, "kind": "registered_letter", "summary": "Faux recommandé",
-            })
+            self.env["relance.interaction"].with_user(self.relance_user).create(
+                {
+                    "partner_id": self.customer.id,
+                    "kind": "registered_letter",
+                    "summary": "Faux recommandé",
+                }
+            )

@@ -17,13 +17,14 @@ class TestRelanceTour(HttpCase, MockEmail):
         super().setUpClass()
         cls.company = cls.env.ref("base.main_company")
         cls.admin = cls.env.ref("base.user_admin")
-        cls.admin.write({
-            "company_id": cls.company.id,
-            "company_ids": [Command.link(cls.company.id)],
-            "email": "admin@example.fr",
-        })
-        cls.company.write({"email": "compta@example.fr", "street": "1 rue de la Paix", "zip": "75002",
-                           "city": "Paris"})
+        cls.admin.write(
+            {
+                "company_id": cls.company.id,
+                "company_ids": [Command.link(cls.company.id)],
+                "email": "admin@example.fr",
+            }
+        )
+        cls.company.write({"email": "compta@example.fr", "street": "1 rue de la Paix", "zip": "75002", "city": "Paris"})
         # the browser works in admin's timezone: the same "today" as the screens
         cls.today = fields.Date.context_today(cls.admin)
         cls.policy = cls.company.relance_policy_id
@@ -38,8 +39,7 @@ class TestRelanceTour(HttpCase, MockEmail):
         # To validate: final notice reached 20 days ago, due 50 days ago -> formal notice queued
         cls.martin = cls._customer("Tour Martin SAS")
         cls.inv_martin = cls._invoice(cls.martin, 4800.0, days_late=50)
-        cls.inv_martin.write({"relance_level_id": cls.lvl_final.id,
-                              "relance_date": cls.today - timedelta(days=20)})
+        cls.inv_martin.write({"relance_level_id": cls.lvl_final.id, "relance_date": cls.today - timedelta(days=20)})
         Comm = cls.env["relance.communication"].with_company(cls.company)
         decisions = cls.env["account.move"]._relance_decide(cls.company, cls.today, partners=cls.martin)
         cls.comm_martin = Comm._plan(cls.company, [d for d in decisions if d.skip_reason is None], cls.today)
@@ -47,38 +47,54 @@ class TestRelanceTour(HttpCase, MockEmail):
         # Calls: a collection call planned by the phone level
         cls.bernard = cls._customer("Tour Bernard SA")
         cls.inv_bernard = cls._invoice(cls.bernard, 950.0, days_late=15)
-        cls.inv_bernard.write({"relance_level_id": cls.lvl_phone.id,
-                               "relance_date": cls.today - timedelta(days=3)})
+        cls.inv_bernard.write({"relance_level_id": cls.lvl_phone.id, "relance_date": cls.today - timedelta(days=3)})
         cls.call_activity = cls.bernard._relance_schedule_call(
-            cls.today, summary="Call about 950 € overdue", user=cls.admin)
+            cls.today, summary="Call about 950 € overdue", user=cls.admin
+        )
 
     @classmethod
     def _customer(cls, name):
-        return cls.env["res.partner"].create({
-            "name": name, "is_company": True, "email": f"{name.split()[1].lower()}@example.fr",
-            "phone": "+33 1 23 45 67 89", "street": "2 avenue Foch", "zip": "69006", "city": "Lyon",
-            "country_id": cls.env.ref("base.fr").id, "relance_collector_id": cls.admin.id,
-        })
+        return cls.env["res.partner"].create(
+            {
+                "name": name,
+                "is_company": True,
+                "email": f"{name.split()[1].lower()}@example.fr",
+                "phone": "+33 1 23 45 67 89",
+                "street": "2 avenue Foch",
+                "zip": "69006",
+                "city": "Lyon",
+                "country_id": cls.env.ref("base.fr").id,
+                "relance_collector_id": cls.admin.id,
+            }
+        )
 
     @classmethod
     def _invoice(cls, partner, amount, days_late):
         due = cls.today - timedelta(days=days_late)
-        move = cls.env["account.move"].with_company(cls.company).create({
-            "move_type": "out_invoice",
-            "partner_id": partner.id,
-            "invoice_date": due - timedelta(days=30),
-            "invoice_date_due": due,
-            "invoice_line_ids": [Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount,
-                                                 "tax_ids": []})],
-        })
+        move = (
+            cls.env["account.move"]
+            .with_company(cls.company)
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "invoice_date": due - timedelta(days=30),
+                    "invoice_date_due": due,
+                    "invoice_line_ids": [
+                        Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount, "tax_ids": []})
+                    ],
+                }
+            )
+        )
         move.action_post()
         return move
 
     def test_daily_flow_tour(self):
         self.assertEqual(self.comm_martin.level_id, self.lvl_notice)
         self.assertEqual(self.comm_martin.state, "to_validate", "the formal notice waits for a person")
-        self.assertEqual(self.call_activity.activity_type_id,
-                         self.env.ref("relance_impayes.mail_activity_type_relance_call"))
+        self.assertEqual(
+            self.call_activity.activity_type_id, self.env.ref("relance_impayes.mail_activity_type_relance_call")
+        )
 
         self.start_tour("/odoo", "relance_daily_flow_tour", login="admin")
         self.env.invalidate_all()

@@ -10,6 +10,7 @@ The customer's risk score reads its DSO here; the DSO report (``relance.dso``) c
 rule set-based in SQL for every customer, collector and company at once, and its tests check
 that both agree.
 """
+
 from datetime import timedelta
 
 WINDOW_MONTHS = 12

@@ -13,7 +13,8 @@ a period straddling 1 January or 1 July is split, each part at its own half-year
 """
 
 from collections.abc import Callable, Iterable
-from datetime import date as Date, timedelta
+from datetime import date as Date
+from datetime import timedelta
 
 ONE_DAY = timedelta(days=1)
 
@@ -81,8 +82,9 @@ def settlement_date(base: float, events: Iterable[tuple[Date, float]], precision
     return None
 
 
-def days_late(due: Date, date: Date, base: float, events: Iterable[tuple[Date, float]],
-              precision: float = 0.005) -> int:
+def days_late(
+    due: Date, date: Date, base: float, events: Iterable[tuple[Date, float]], precision: float = 0.005
+) -> int:
     """Days of delay on ``date``: up to ``date`` if something is still unpaid then, up to the day of
     full payment otherwise; 0 when paid in time or not yet due."""
     events = [(pay_date, amount) for pay_date, amount in events if pay_date <= date]
@@ -125,7 +127,7 @@ def interest_periods(
         cut = next_half_year_start(cut)
     bounds = [first, *sorted(cuts), end + ONE_DAY]
     periods = []
-    for date_from, next_from in zip(bounds, bounds[1:]):
+    for date_from, next_from in zip(bounds, bounds[1:], strict=False):
         amount = unpaid_at(base, events, date_from - ONE_DAY)
         if amount < precision:
             continue
@@ -133,16 +135,18 @@ def interest_periods(
         half_year = half_year_of(date_from)
         rate, fallback = rate_for(half_year)
         rate = rate or 0.0
-        periods.append({
-            "date_from": date_from,
-            "date_to": next_from - ONE_DAY,
-            "days": days,
-            "base": amount,
-            "rate": rate,
-            "rate_kind": rate_kind,
-            "half_year": half_year_label(half_year),
-            "fallback": fallback is not None,
-            "fallback_half_year": half_year_label(fallback) if fallback else False,
-            "interest": amount * rate / 100.0 * days / 365.0,
-        })
+        periods.append(
+            {
+                "date_from": date_from,
+                "date_to": next_from - ONE_DAY,
+                "days": days,
+                "base": amount,
+                "rate": rate,
+                "rate_kind": rate_kind,
+                "half_year": half_year_label(half_year),
+                "fallback": fallback is not None,
+                "fallback_half_year": half_year_label(fallback) if fallback else False,
+                "interest": amount * rate / 100.0 * days / 365.0,
+            }
+        )
     return periods

@@ -4,6 +4,7 @@
 gives the factor table (``_risk_factors``, overridable); everything here works on plain numbers
 and dates so that it can be checked by hand and unit-tested without a database.
 """
+
 import math
 from dataclasses import dataclass, field
 from datetime import timedelta

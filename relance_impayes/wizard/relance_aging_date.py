@@ -13,7 +13,8 @@ class RelanceAgingDate(models.TransientModel):
     date = fields.Date(required=True, default=fields.Date.context_today)
     report = fields.Selection(
         [("aging", "Aged balance per customer"), ("lines", "Aged balance per item"), ("dso", "DSO")],
-        required=True, default="aging",
+        required=True,
+        default="aging",
     )
 
     def action_open(self):
@@ -27,13 +28,15 @@ class RelanceAgingDate(models.TransientModel):
         context = safe_eval(action.get("context") or "{}", {"uid": self.env.uid})
         action["context"] = dict(context, relance_date=fields.Date.to_string(self.date))
         action["display_name"] = self.env._(
-            "%(report)s at %(date)s", report=action["name"], date=format_date(self.env, self.date))
+            "%(report)s at %(date)s", report=action["name"], date=format_date(self.env, self.date)
+        )
         return action
 
     def action_print(self):
         """The aged balance of the company at the date, every customer, as a PDF."""
         self.ensure_one()
         date = fields.Date.to_string(self.date)
-        rows = self.env["relance.aging"].with_context(relance_date=date).search(
-            [("company_id", "=", self.env.company.id)])
+        rows = (
+            self.env["relance.aging"].with_context(relance_date=date).search([("company_id", "=", self.env.company.id)])
+        )
         return self.env.ref("relance_impayes.relance_aging_report").report_action(rows, data={"date": date})

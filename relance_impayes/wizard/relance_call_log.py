@@ -15,8 +15,9 @@ class RelanceCallLog(models.TransientModel):
     _description = "Log a collection call"
 
     activity_id = fields.Many2one("mail.activity", "Call task")
-    partner_id = fields.Many2one("res.partner", "Customer", required=True, compute="_compute_partner_id",
-                                 store=True, readonly=False)
+    partner_id = fields.Many2one(
+        "res.partner", "Customer", required=True, compute="_compute_partner_id", store=True, readonly=False
+    )
     outcome = fields.Selection(CALL_OUTCOMES, required=True)
     note = fields.Text()
     call_back_date = fields.Date("Call back on")
@@ -45,38 +46,56 @@ class RelanceCallLog(models.TransientModel):
         partner = self.partner_id.commercial_partner_id
         label = dict(self._fields["outcome"]._description_selection(self.env))[self.outcome]
         open_moves = self.env["account.move"].search(
-            self.env["account.move"]._relance_open_domain() & Domain("commercial_partner_id", "=", partner.id)
+            self.env["account.move"]._relance_open_domain()
+            & Domain("commercial_partner_id", "=", partner.id)
             & Domain("company_id", "=", self.env.company.id)
         )
-        interaction = self.env["relance.interaction"].create({
-            "partner_id": partner.id,
-            "kind": "call",
-            "direction": "out",
-            "call_outcome": self.outcome,
-            "summary": self.env._("Call: %(outcome)s", outcome=label),
-            "body": plaintext2html(self.note) if self.note else False,
-            "move_ids": [fields.Command.set(open_moves.ids)],
-            "level_id": open_moves.relance_level_id[-1:].id,
-            "amount": sum(open_moves.filtered(
-                lambda m: m.invoice_date_due < fields.Date.context_today(self)).mapped("amount_residual_signed")),
-        })
+        interaction = self.env["relance.interaction"].create(
+            {
+                "partner_id": partner.id,
+                "kind": "call",
+                "direction": "out",
+                "call_outcome": self.outcome,
+                "summary": self.env._("Call: %(outcome)s", outcome=label),
+                "body": plaintext2html(self.note) if self.note else False,
+                "move_ids": [fields.Command.set(open_moves.ids)],
+                "level_id": open_moves.relance_level_id[-1:].id,
+                "amount": sum(
+                    open_moves.filtered(lambda m: m.invoice_date_due < fields.Date.context_today(self)).mapped(
+                        "amount_residual_signed"
+                    )
+                ),
+            }
+        )
         if self.activity_id:
             self.activity_id.action_feedback(feedback=f"{label}. {self.note or ''}".strip())
         overdue = open_moves.filtered(lambda m: m.invoice_date_due < fields.Date.context_today(self)) or open_moves
         if self.outcome == "promise":
-            self.env["relance.promise"].create({
-                "partner_id": partner.id, "move_ids": [fields.Command.set(overdue.ids)],
-                "amount": self.promise_amount, "date": self.promise_date, "note": self.note,
-            })
+            self.env["relance.promise"].create(
+                {
+                    "partner_id": partner.id,
+                    "move_ids": [fields.Command.set(overdue.ids)],
+                    "amount": self.promise_amount,
+                    "date": self.promise_date,
+                    "note": self.note,
+                }
+            )
         elif self.outcome == "dispute":
-            self.env["relance.dispute"].create({
-                "partner_id": partner.id, "move_ids": [fields.Command.set(overdue.ids)],
-                "reason_id": self.dispute_reason_id.id, "description": self.note,
-            })
+            self.env["relance.dispute"].create(
+                {
+                    "partner_id": partner.id,
+                    "move_ids": [fields.Command.set(overdue.ids)],
+                    "reason_id": self.dispute_reason_id.id,
+                    "description": self.note,
+                }
+            )
         elif self.outcome == "wrong_number":
             partner.sudo().activity_schedule(
-                "mail.mail_activity_data_todo", date_deadline=fields.Date.context_today(self),
-                summary=self.env._("Find the right phone number"), user_id=partner._relance_collector().id)
+                "mail.mail_activity_data_todo",
+                date_deadline=fields.Date.context_today(self),
+                summary=self.env._("Find the right phone number"),
+                user_id=partner._relance_collector().id,
+            )
         retry = {"no_answer": 1, "voicemail": 2}.get(self.outcome)
         next_date = self.call_back_date or (retry and fields.Date.context_today(self) + timedelta(days=retry))
         if next_date:

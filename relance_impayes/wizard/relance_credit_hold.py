@@ -11,7 +11,8 @@ class RelanceCreditHold(models.TransientModel):
 
     mode = fields.Selection(
         [("hold", "Put on hold"), ("release", "Lift the hold"), ("override", "Override for one document")],
-        required=True, default="hold",
+        required=True,
+        default="hold",
     )
     partner_id = fields.Many2one("res.partner", "Customer", required=True)
     hold_reason = fields.Char("Current hold", compute="_compute_hold_reason")
@@ -43,8 +44,9 @@ class RelanceCreditHold(models.TransientModel):
     def action_apply(self):
         self.ensure_one()
         if not self.env.user.has_group("relance_impayes.relance_impayes_group_manager"):
-            raise AccessError(self.env._("Only a Relances manager can put a customer on hold, lift a hold or "
-                                         "override it."))
+            raise AccessError(
+                self.env._("Only a Relances manager can put a customer on hold, lift a hold or override it.")
+            )
         reason = (self.reason or "").strip()
         if not reason:
             raise UserError(self.env._("Give the reason of your decision."))

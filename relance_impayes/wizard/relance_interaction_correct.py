@@ -19,17 +19,19 @@ class RelanceInteractionCorrect(models.TransientModel):
             raise AccessError(self.env._("Only a Reminders manager can correct the history."))
         original = self.interaction_id
         original.check_access("read")
-        self.env["relance.interaction"].sudo().create({
-            "company_id": original.company_id.id,
-            "partner_id": original.partner_id.id,
-            "move_ids": [fields.Command.set(original.move_ids.ids)],
-            "level_id": original.level_id.id,
-            "kind": "correction",
-            "direction": "internal",
-            "corrected_id": original.id,
-            "summary": self.summary,
-            "body": self.body,
-            "user_id": self.env.uid,
-            "date": fields.Datetime.now(),
-        })
+        self.env["relance.interaction"].sudo().create(
+            {
+                "company_id": original.company_id.id,
+                "partner_id": original.partner_id.id,
+                "move_ids": [fields.Command.set(original.move_ids.ids)],
+                "level_id": original.level_id.id,
+                "kind": "correction",
+                "direction": "internal",
+                "corrected_id": original.id,
+                "summary": self.summary,
+                "body": self.body,
+                "user_id": self.env.uid,
+                "date": fields.Datetime.now(),
+            }
+        )
         return {"type": "ir.actions.act_window_close"}

@@ -24,7 +24,8 @@ class RelancePenaltyInvoice(models.TransientModel):
         moves = self.move_ids
         if self.partner_ids:
             moves |= self.env["account.move"].search(
-                Domain("move_type", "=", "out_invoice") & Domain("state", "=", "posted")
+                Domain("move_type", "=", "out_invoice")
+                & Domain("state", "=", "posted")
                 & Domain("company_id", "=", self.env.company.id)
                 & Domain("commercial_partner_id", "in", self.partner_ids.commercial_partner_id.ids)
                 & Domain("invoice_date_due", "<", self.date)
@@ -39,17 +40,22 @@ class RelancePenaltyInvoice(models.TransientModel):
                 wizard.summary = Markup("<p>%s</p>") % self.env._("Nothing to charge on this date.")
                 continue
             rows = Markup().join(
-                Markup("<tr><td>{}</td><td>{}</td><td class='text-end'>{}</td><td class='text-end'>{}</td>"
-                       "</tr>").format(move.name, move.commercial_partner_id.name,
-                                       format_amount(self.env, charges[move.id]["interest"], move.currency_id),
-                                       format_amount(self.env, charges[move.id]["indemnity"], move.currency_id))
+                Markup(
+                    "<tr><td>{}</td><td>{}</td><td class='text-end'>{}</td><td class='text-end'>{}</td></tr>"
+                ).format(
+                    move.name,
+                    move.commercial_partner_id.name,
+                    format_amount(self.env, charges[move.id]["interest"], move.currency_id),
+                    format_amount(self.env, charges[move.id]["indemnity"], move.currency_id),
+                )
                 for move in self.env["account.move"].browse(charges)
             )
             wizard.summary = Markup(
                 "<table class='table table-sm'><thead><tr><th>{}</th><th>{}</th><th class='text-end'>{}</th>"
                 "<th class='text-end'>{}</th></tr></thead><tbody>{}</tbody></table>"
-            ).format(self.env._("Invoice"), self.env._("Customer"), self.env._("Interest"),
-                     self.env._("Indemnity"), rows)
+            ).format(
+                self.env._("Invoice"), self.env._("Customer"), self.env._("Interest"), self.env._("Indemnity"), rows
+            )
 
     def action_create(self):
         self.ensure_one()
@@ -59,10 +65,12 @@ class RelancePenaltyInvoice(models.TransientModel):
             raise UserError(self.env._("Nothing to charge: no penalty accrued since the last penalty invoice."))
         interest_account, indemnity_account = self.env.company._relance_penalty_accounts()
         if not interest_account or not indemnity_account:
-            raise UserError(self.env._(
-                "Choose the income accounts for late-payment interest and the recovery indemnity in the "
-                "settings (Invoicing > Payment reminders)."
-            ))
+            raise UserError(
+                self.env._(
+                    "Choose the income accounts for late-payment interest and the recovery indemnity in the "
+                    "settings (Invoicing > Payment reminders)."
+                )
+            )
         groups = defaultdict(list)
         for move in sources.browse(charges):
             groups[(move.commercial_partner_id, move.currency_id)].append(move)
@@ -73,31 +81,57 @@ class RelancePenaltyInvoice(models.TransientModel):
                 charge = charges[move.id]
                 if charge["interest"] > 0:
                     rates = ", ".join(sorted({f"{p['rate']:.2f} %" for p in charge["result"]["periods"]}))
-                    lines.append(fields.Command.create({
-                        "name": self.env._(
-                            "Late-payment interest on %(invoice)s from %(start)s to %(end)s (%(rates)s)",
-                            invoice=move.name, start=charge["date_from"], end=self.date, rates=rates),
-                        "quantity": 1, "price_unit": charge["interest"], "tax_ids": [fields.Command.clear()],
-                        "account_id": interest_account.id, "relance_penalty_source_id": move.id,
-                        "relance_penalty_kind": "interest", "relance_penalty_date_to": self.date,
-                    }))
+                    lines.append(
+                        fields.Command.create(
+                            {
+                                "name": self.env._(
+                                    "Late-payment interest on %(invoice)s from %(start)s to %(end)s (%(rates)s)",
+                                    invoice=move.name,
+                                    start=charge["date_from"],
+                                    end=self.date,
+                                    rates=rates,
+                                ),
+                                "quantity": 1,
+                                "price_unit": charge["interest"],
+                                "tax_ids": [fields.Command.clear()],
+                                "account_id": interest_account.id,
+                                "relance_penalty_source_id": move.id,
+                                "relance_penalty_kind": "interest",
+                                "relance_penalty_date_to": self.date,
+                            }
+                        )
+                    )
                 if charge["indemnity"] > 0:
-                    lines.append(fields.Command.create({
-                        "name": self.env._("Fixed recovery indemnity (art. D441-5 C. com.) on %(invoice)s",
-                                           invoice=move.name),
-                        "quantity": 1, "price_unit": charge["indemnity"], "tax_ids": [fields.Command.clear()],
-                        "account_id": indemnity_account.id, "relance_penalty_source_id": move.id,
-                        "relance_penalty_kind": "indemnity",
-                    }))
-            vals_list.append({
-                "move_type": "out_invoice", "partner_id": partner.id, "currency_id": currency.id,
-                "invoice_date": self.date, "invoice_origin": ", ".join(m.name for m in moves),
-                "invoice_line_ids": lines,
-            })
+                    lines.append(
+                        fields.Command.create(
+                            {
+                                "name": self.env._(
+                                    "Fixed recovery indemnity (art. D441-5 C. com.) on %(invoice)s", invoice=move.name
+                                ),
+                                "quantity": 1,
+                                "price_unit": charge["indemnity"],
+                                "tax_ids": [fields.Command.clear()],
+                                "account_id": indemnity_account.id,
+                                "relance_penalty_source_id": move.id,
+                                "relance_penalty_kind": "indemnity",
+                            }
+                        )
+                    )
+            vals_list.append(
+                {
+                    "move_type": "out_invoice",
+                    "partner_id": partner.id,
+                    "currency_id": currency.id,
+                    "invoice_date": self.date,
+                    "invoice_origin": ", ".join(m.name for m in moves),
+                    "invoice_line_ids": lines,
+                }
+            )
         invoices = self.env["account.move"].create(vals_list)
         for invoice in invoices:
-            invoice.commercial_partner_id._relance_log(self.env._(
-                "Penalty invoice %(invoice)s created.", invoice=invoice.display_name or invoice.id))
+            invoice.commercial_partner_id._relance_log(
+                self.env._("Penalty invoice %(invoice)s created.", invoice=invoice.display_name or invoice.id)
+            )
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
         action.update({"domain": [("id", "in", invoices.ids)], "context": {"create": False}})
         if len(invoices) == 1:

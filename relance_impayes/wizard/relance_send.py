@@ -18,11 +18,19 @@ class RelanceSend(models.TransientModel):
     partner_id = fields.Many2one("res.partner", "Customer", required=True, check_company=True)
     policy_id = fields.Many2one("relance.policy", compute="_compute_policy_id")
     level_id = fields.Many2one(
-        "relance.level", required=True, compute="_compute_level_and_moves", store=True, readonly=False,
+        "relance.level",
+        required=True,
+        compute="_compute_level_and_moves",
+        store=True,
+        readonly=False,
         domain="[('policy_id', '=', policy_id)]",
     )
     move_ids = fields.Many2many(
-        "account.move", string="Invoices", compute="_compute_level_and_moves", store=True, readonly=False,
+        "account.move",
+        string="Invoices",
+        compute="_compute_level_and_moves",
+        store=True,
+        readonly=False,
         domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'),"
         " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
     )
@@ -61,8 +69,11 @@ class RelanceSend(models.TransientModel):
         today = fields.Date.context_today(self)
         decision = self.env["relance.engine"]._manual_decision(self.company_id, self.level_id, moves, today)
         communications = self.env["relance.communication"]
-        communications.search(Domain("company_id", "=", self.company_id.id) & Domain("partner_id", "=", partner.id)
-                              & Domain("state", "in", ("draft", "to_validate", "failed"))).action_cancel()
+        communications.search(
+            Domain("company_id", "=", self.company_id.id)
+            & Domain("partner_id", "=", partner.id)
+            & Domain("state", "in", ("draft", "to_validate", "failed"))
+        ).action_cancel()
         comm = communications.create(communications._prepare_vals(self.company_id, decision, today, origin="manual"))
         if self.level_id.action_email:
             comm.subject, comm.body_html = comm._render_email()

@@ -21,7 +21,9 @@ class SaleOrder(models.Model):
         return self.env._(
             "%(order)s cannot be confirmed: %(customer)s is on credit hold (%(reason)s). "
             "A Relances manager can override the hold for this order.",
-            order=self.name, customer=self.partner_id.commercial_partner_id.display_name, reason=reason,
+            order=self.name,
+            customer=self.partner_id.commercial_partner_id.display_name,
+            reason=reason,
         )
 
     def _confirmation_error_message(self):

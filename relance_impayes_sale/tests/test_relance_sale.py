@@ -15,15 +15,21 @@ class TestRelanceSale(RelanceCommon):
         cls.env.user.group_ids = [Command.link(cls.env.ref("sales_team.group_sale_manager").id)]
 
     def _order(self, partner, price=100.0):
-        return self.env["sale.order"].create({
-            "partner_id": partner.id,
-            "order_line": [Command.create({"product_id": self.product_a.id, "product_uom_qty": 1,
-                                           "price_unit": price, "tax_ids": []})],
-        })
+        return self.env["sale.order"].create(
+            {
+                "partner_id": partner.id,
+                "order_line": [
+                    Command.create(
+                        {"product_id": self.product_a.id, "product_uom_qty": 1, "price_unit": price, "tax_ids": []}
+                    )
+                ],
+            }
+        )
 
     def _hold(self, partner, reason):
         self.env["relance.credit.hold"].create(
-            {"partner_id": partner.id, "mode": "hold", "reason": reason}).action_apply()
+            {"partner_id": partner.id, "mode": "hold", "reason": reason}
+        ).action_apply()
 
     def test_order_of_a_customer_on_hold_cannot_be_confirmed(self):
         order = self._order(self.customer)
@@ -58,7 +64,8 @@ class TestRelanceSale(RelanceCommon):
         wizard.record.action_apply()
         self.assertEqual(order.state, "sale")
         note = self.env["relance.interaction"].search(
-            [("partner_id", "=", self.customer.id), ("kind", "=", "note")], order="id desc", limit=1)
+            [("partner_id", "=", self.customer.id), ("kind", "=", "note")], order="id desc", limit=1
+        )
         self.assertIn(order.name, note.summary)
         self.assertIn("Paid upfront by wire transfer", note.summary)
         self.assertIn("Paid upfront by wire transfer", order.message_ids[0].body)
@@ -66,17 +73,27 @@ class TestRelanceSale(RelanceCommon):
             second.action_confirm()
 
     def test_override_needs_a_relances_manager(self):
-        user = new_test_user(self.env, login="seller", groups="sales_team.group_sale_salesman_all_leads",
-                             company_id=self.company.id, company_ids=[Command.set(self.company.ids)])
+        user = new_test_user(
+            self.env,
+            login="seller",
+            groups="sales_team.group_sale_salesman_all_leads",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
         self._hold(self.customer, "Receivership announced")
         order = self._order(self.customer)
         with self.assertRaisesRegex(UserError, "Receivership announced"):
             order.with_user(user).with_context(relance_hold_override=True).action_confirm()
         with self.assertRaises(AccessError):
-            self.env["relance.credit.hold"].with_user(user).create({
-                "partner_id": self.customer.id, "mode": "override", "reason": "please",
-                "res_model": "sale.order", "res_id": order.id,
-            })
+            self.env["relance.credit.hold"].with_user(user).create(
+                {
+                    "partner_id": self.customer.id,
+                    "mode": "override",
+                    "reason": "please",
+                    "res_model": "sale.order",
+                    "res_id": order.id,
+                }
+            )
 
     def test_order_over_the_limit_is_blocked_in_block_mode(self):
         self.company.write({"account_use_credit_limit": True, "relance_credit_limit_mode": "block"})

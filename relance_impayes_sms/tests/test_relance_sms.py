@@ -1,10 +1,10 @@
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo.addons.base.models.ir_mail_server import IrMail_Server, MailDeliveryException
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.base.models.ir_mail_server import IrMail_Server, MailDeliveryException
 from odoo.addons.relance_impayes.tests.common import TODAY, RelanceCommon
 from odoo.addons.sms.tests.common import SMSCase
 
@@ -90,8 +90,12 @@ class TestRelanceSms(RelanceCommon, SMSCase):
     def test_email_failure_retry_does_not_text_twice(self):
         self.lvl_amiable.action_email = True
         inv = self._relance_invoice(self.customer, 1000, days_late=6)
-        with self.mockSMSGateway(), self.mock_mail_gateway(), mute_logger("odoo.addons.mail.models.mail_mail"), \
-                patch.object(IrMail_Server, "send_email", side_effect=MailDeliveryException("Mail server down")):
+        with (
+            self.mockSMSGateway(),
+            self.mock_mail_gateway(),
+            mute_logger("odoo.addons.mail.models.mail_mail"),
+            patch.object(IrMail_Server, "send_email", side_effect=MailDeliveryException("Mail server down")),
+        ):
             self._run_cron()
             self._send_queue()
         comm = self._comms(self.customer)
