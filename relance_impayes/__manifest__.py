@@ -44,6 +44,8 @@
         "report/relance_aging_reports.xml",
         "report/relance_aging_templates.xml",
         "views/relance_menus.xml",
+        "views/portal_templates.xml",
+        "views/relance_policy_portal_views.xml",
     ],
     "demo": [
         "demo/relance_demo.xml",

@@ -32,3 +32,5 @@ from . import relance_funnel
 from . import relance_recovery
 from . import relance_dashboard
 from . import relance_demo_history
+from . import relance_portal
+from . import relance_interaction_portal

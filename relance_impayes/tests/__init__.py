@@ -7,3 +7,4 @@ from . import test_relance_letters
 from . import test_relance_credit
 from . import test_relance_negotiation
 from . import test_relance_analytics
+from . import test_relance_portal
