@@ -33,7 +33,7 @@ class RelancePortal(CustomerPortal):
             return scope
         if request.env.user._is_public():
             raise Forbidden()
-        return request.env.user.partner_id.commercial_partner_id.sudo(), request.env.company
+        return request.env.user.partner_id.commercial_partner_id.sudo(), request.env.company.sudo()
 
     def _relance_env(self, post=False):
         """Context that marks what is written while serving this request as the customer's."""

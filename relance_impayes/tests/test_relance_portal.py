@@ -102,7 +102,8 @@ class TestRelancePortal(RelancePortalCommon):
             self.assertIn(move.name, response.text)
         self.assertNotIn(self.inv_martin.name, response.text)
         self.assertIn("Portail Dupont SARL", response.text)
-        self.assertRegex(response.text, r'o_relance_total_due[^>]*>[^<]*1[\s\u00a0\u202f,.]?800')
+        self.assertRegex(response.text, r'o_relance_total_due[^>]*><span class="oe_currency_value">1,800.00<')
+        self.assertRegex(response.text, r'o_relance_total_overdue[^>]*><span class="oe_currency_value">1,500.00<')
 
     def test_statement_and_letter_are_downloaded_and_logged(self):
         response = self._get("/my/relance/statement", self.token)
@@ -271,3 +272,25 @@ class TestRelancePortal(RelancePortalCommon):
         self.assertEqual(response.status_code, 200)
         promise = self.env["relance.promise"].search([("partner_id", "=", self.dupont.id)])
         self.assertEqual(promise.company_id, self.company)
+
+
+@tagged("post_install", "-at_install")
+class TestRelancePortalTour(RelancePortalCommon):
+
+    def test_customer_follows_a_reminder_link(self):
+        link = self.dupont._relance_portal_url(self.company)
+        self.start_tour(link[len(self.company.get_base_url()):], "relance_portal_tour")
+        self.env.invalidate_all()
+        promise = self.env["relance.promise"].search([("partner_id", "=", self.dupont.id)])
+        self.assertEqual(promise.move_ids, self.inv_old | self.inv_recent)
+        self.assertEqual(promise.amount, 1500.0)
+        self.assertEqual(promise.date, self.today + timedelta(days=7))
+        self.assertEqual(promise.state, "open")
+        dispute = self.env["relance.dispute"].search([("partner_id", "=", self.dupont.id)])
+        self.assertEqual(dispute.move_ids, self.inv_future)
+        self.assertEqual(dispute.description, "Prestation non réalisée")
+        logged = self._portal_interactions(self.dupont)
+        self.assertEqual(sorted(logged.mapped("kind")), ["dispute", "portal", "portal", "promise"],
+                         "statement, letter, promise, dispute: each in the evidence with its origin")
+        self.assertTrue(all(logged.mapped("user_agent")))
+        self.assertEqual(set(logged.mapped("direction")), {"in"})
