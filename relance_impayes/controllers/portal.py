@@ -30,6 +30,8 @@ class RelancePortal(CustomerPortal):
             scope = request.env["res.partner"]._relance_portal_from_token(access_token)
             if not scope:
                 raise Forbidden()
+            if request.env.user._is_public() and scope[0].lang:
+                request.update_context(lang=scope[0].lang)  # the customer reads in its language
             return scope
         if request.env.user._is_public():
             raise Forbidden()

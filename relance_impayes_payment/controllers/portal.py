@@ -59,7 +59,6 @@ class RelancePortalPay(RelancePortal):
             "show_tokenize_input_mapping": PaymentPortal._compute_show_tokenize_input_mapping(providers),
             "transaction_route": "/my/relance/pay/transaction/" + "-".join(str(i) for i in moves.ids),
             "landing_route": f"/my/relance{token_query}",
-            "access_token": access_token or "",
             "reference_prefix": None,
         }
 

@@ -45,6 +45,7 @@ registry.category("web_tour.tours").add("relance_portal_tour", {
             content: "Open the letters",
             trigger: "a.nav-link[href^='/my/relance/letters']",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "Download the letter received",
@@ -57,6 +58,7 @@ registry.category("web_tour.tours").add("relance_portal_tour", {
             content: "Open Promise to pay",
             trigger: "a.nav-link[href^='/my/relance/promise']",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "Leave out the invoice not yet due (the last one)",
@@ -77,6 +79,7 @@ registry.category("web_tour.tours").add("relance_portal_tour", {
             content: "Send the promise",
             trigger: ".o_relance_promise_form button.o_relance_submit",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "The promise is recorded",
@@ -86,6 +89,7 @@ registry.category("web_tour.tours").add("relance_portal_tour", {
             content: "Open Dispute an invoice",
             trigger: "a.nav-link[href^='/my/relance/dispute']",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "Choose the invoice not yet due (the last one)",
@@ -105,6 +109,7 @@ registry.category("web_tour.tours").add("relance_portal_tour", {
             content: "Send the dispute",
             trigger: ".o_relance_dispute_form button.o_relance_submit",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "The dispute is recorded",

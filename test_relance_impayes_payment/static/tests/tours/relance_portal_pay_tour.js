@@ -10,6 +10,7 @@ registry.category("web_tour.tours").add("relance_portal_pay_tour", {
             content: "Open Pay",
             trigger: "a.nav-link[href^='/my/relance/pay']",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "Leave out the invoice not yet due (the last one)",
@@ -20,6 +21,7 @@ registry.category("web_tour.tours").add("relance_portal_pay_tour", {
             content: "Pay the selected invoices",
             trigger: ".o_relance_pay_choice button.o_relance_pay_selected",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "The amount of the two invoices",
@@ -39,6 +41,7 @@ registry.category("web_tour.tours").add("relance_portal_pay_tour", {
             content: "Pay",
             trigger: "button[name='o_payment_submit_button']:enabled",
             run: "click",
+            expectUnloadPage: true,
         },
         {
             content: "Back on the account: the invoices paid are gone from what is due",
