@@ -204,7 +204,7 @@ class ResPartner(models.Model):
         if currency.compare_amounts(amount, minimum) < 0:
             raise UserError(_("The amount must be at least %(minimum)s (%(percent)s %% of the amount due).",
                               minimum=format_amount(self.env, minimum, currency),
-                              percent=round(limits["percent"], 2)))
+                              percent="%g" % limits["percent"]))
         if len(note or "") > self._RELANCE_PORTAL_MAX_TEXT:
             raise UserError(_("The message is too long (%(max)s characters at most).",
                               max=self._RELANCE_PORTAL_MAX_TEXT))
