@@ -37,3 +37,5 @@ from . import relance_demo_history
 from . import ir_actions_report
 from . import ir_attachment
 from . import relance_communication_evidence
+from . import relance_portal
+from . import relance_interaction_portal
