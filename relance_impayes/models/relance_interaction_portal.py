@@ -24,3 +24,7 @@ class RelanceInteraction(models.Model):
                 vals.setdefault("portal_post", bool(origin.get("post")))
                 vals["direction"] = "in"
         return super().create(vals_list)
+
+    def _get_integrity_hash_fields(self):
+        """Where a portal action came from is sealed with it."""
+        return super()._get_integrity_hash_fields() + ["ip_address", "user_agent", "portal_post"]
