@@ -25,15 +25,6 @@ from . import relance_payment_plan
 from . import relance_dispute
 from . import account_partial_reconcile
 from . import mail_thread
-from . import relance_analytics
-from . import relance_aging
-from . import relance_aging_date
-from . import relance_dso
-from . import relance_effectiveness
-from . import relance_funnel
-from . import relance_recovery
-from . import relance_dashboard
-from . import relance_demo_history
 from . import ir_actions_report
 from . import ir_attachment
 from . import relance_communication_evidence
