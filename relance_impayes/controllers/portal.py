@@ -19,8 +19,11 @@ class RelancePortal(CustomerPortal):
         values = super()._prepare_home_portal_values(counters)
         if "relance_open_count" in counters:
             partner = request.env.user.partner_id.commercial_partner_id
-            values["relance_open_count"] = len(partner.sudo()._relance_portal_moves(request.env.company)) \
-                if not request.env.user._is_public() else 0
+            values["relance_open_count"] = (
+                len(partner.sudo()._relance_portal_moves(request.env.company))
+                if not request.env.user._is_public()
+                else 0
+            )
         return values
 
     # ------------------------------------------------------------------ scope
@@ -80,8 +83,10 @@ class RelancePortal(CustomerPortal):
     def relance_account(self, access_token=None, **kw):
         partner, company = self._relance_scope(access_token)
         account = partner._relance_portal_account(company)
-        return request.render("relance_impayes.portal_relance_account",
-                              self._relance_values(partner, company, access_token, "account", account=account))
+        return request.render(
+            "relance_impayes.portal_relance_account",
+            self._relance_values(partner, company, access_token, "account", account=account),
+        )
 
     @http.route("/my/relance/statement", type="http", auth="public", website=True, sitemap=False)
     def relance_statement(self, access_token=None, **kw):
@@ -89,16 +94,24 @@ class RelancePortal(CustomerPortal):
         partner = partner.with_context(**self._relance_env())
         pdf = partner._relance_portal_statement_pdf(company)
         partner._relance_portal_log(company, request.env._("Statement of account downloaded on the portal"))
-        return request.make_response(pdf, headers=[
-            ("Content-Type", "application/pdf"), ("Content-Length", len(pdf)),
-            ("Content-Disposition", http.content_disposition(f"statement-{partner.id}.pdf")),
-        ])
+        return request.make_response(
+            pdf,
+            headers=[
+                ("Content-Type", "application/pdf"),
+                ("Content-Length", len(pdf)),
+                ("Content-Disposition", http.content_disposition(f"statement-{partner.id}.pdf")),
+            ],
+        )
 
     @http.route("/my/relance/letters", type="http", auth="public", website=True, sitemap=False)
     def relance_letters(self, access_token=None, **kw):
         partner, company = self._relance_scope(access_token)
-        return request.render("relance_impayes.portal_relance_letters", self._relance_values(
-            partner, company, access_token, "letters", letters=partner._relance_portal_letters(company)))
+        return request.render(
+            "relance_impayes.portal_relance_letters",
+            self._relance_values(
+                partner, company, access_token, "letters", letters=partner._relance_portal_letters(company)
+            ),
+        )
 
     @http.route("/my/relance/letters/<int:attachment_id>", type="http", auth="public", website=True, sitemap=False)
     def relance_letter(self, attachment_id, access_token=None, **kw):
@@ -107,49 +120,77 @@ class RelancePortal(CustomerPortal):
         if not attachment:
             raise NotFound()
         partner.with_context(**self._relance_env())._relance_portal_log(
-            company, request.env._("Letter downloaded on the portal: %(name)s", name=attachment.name))
+            company, request.env._("Letter downloaded on the portal: %(name)s", name=attachment.name)
+        )
         content = attachment.raw or b""
-        return request.make_response(content, headers=[
-            ("Content-Type", "application/pdf"), ("Content-Length", len(content)),
-            ("Content-Disposition", http.content_disposition(attachment.name or "letter.pdf")),
-        ])
+        return request.make_response(
+            content,
+            headers=[
+                ("Content-Type", "application/pdf"),
+                ("Content-Length", len(content)),
+                ("Content-Disposition", http.content_disposition(attachment.name or "letter.pdf")),
+            ],
+        )
 
-    @http.route("/my/relance/promise", type="http", auth="public", website=True, sitemap=False,
-                methods=["GET", "POST"])
+    @http.route("/my/relance/promise", type="http", auth="public", website=True, sitemap=False, methods=["GET", "POST"])
     def relance_promise(self, access_token=None, **post):
         partner, company = self._relance_scope(access_token)
-        values = {"limits": partner._relance_portal_promise_limits(company), "error": False, "done": False,
-                  "form": post, "selected": self._ids(request.httprequest.form.getlist("move_ids")
-                                                      if request.httprequest.method == "POST" else post.get("move_ids"))}
+        values = {
+            "limits": partner._relance_portal_promise_limits(company),
+            "error": False,
+            "done": False,
+            "form": post,
+            "selected": self._ids(
+                request.httprequest.form.getlist("move_ids")
+                if request.httprequest.method == "POST"
+                else post.get("move_ids")
+            ),
+        }
         status = 200
         if request.httprequest.method == "POST":
             try:
                 values["done"] = partner.with_context(**self._relance_env(post=True))._relance_portal_promise(
-                    company, values["selected"], post.get("date"), post.get("amount"), post.get("note", ""))
+                    company, values["selected"], post.get("date"), post.get("amount"), post.get("note", "")
+                )
             except UserError as error:
                 values["error"], status = error.args[0], 429 if isinstance(error, RelancePortalRateLimit) else 400
         values["account"] = partner._relance_portal_account(company)
-        return self._relance_render("relance_impayes.portal_relance_promise",
-                                    self._relance_values(partner, company, access_token, "promise", **values), status)
+        return self._relance_render(
+            "relance_impayes.portal_relance_promise",
+            self._relance_values(partner, company, access_token, "promise", **values),
+            status,
+        )
 
-    @http.route("/my/relance/dispute", type="http", auth="public", website=True, sitemap=False,
-                methods=["GET", "POST"])
+    @http.route("/my/relance/dispute", type="http", auth="public", website=True, sitemap=False, methods=["GET", "POST"])
     def relance_dispute(self, access_token=None, **post):
         partner, company = self._relance_scope(access_token)
         move_id = (self._ids(post.get("move_id")) or [0])[0]
         if move_id and not partner._relance_portal_move(company, move_id):
             raise NotFound()
-        values = {"error": False, "done": False, "form": post, "move_id": move_id,
-                  "reasons": request.env["relance.dispute.reason"].sudo().search([])}
+        values = {
+            "error": False,
+            "done": False,
+            "form": post,
+            "move_id": move_id,
+            "reasons": request.env["relance.dispute.reason"].sudo().search([]),
+        }
         status = 200
         if request.httprequest.method == "POST":
             filename, content = partner._relance_portal_file(post.get("attachment"))
             try:
                 values["done"] = partner.with_context(**self._relance_env(post=True))._relance_portal_dispute(
-                    company, move_id, (self._ids(post.get("reason_id")) or [0])[0], post.get("message"),
-                    filename, content)
+                    company,
+                    move_id,
+                    (self._ids(post.get("reason_id")) or [0])[0],
+                    post.get("message"),
+                    filename,
+                    content,
+                )
             except UserError as error:
                 values["error"], status = error.args[0], 429 if isinstance(error, RelancePortalRateLimit) else 400
         values["account"] = partner._relance_portal_account(company)
-        return self._relance_render("relance_impayes.portal_relance_dispute",
-                                    self._relance_values(partner, company, access_token, "dispute", **values), status)
+        return self._relance_render(
+            "relance_impayes.portal_relance_dispute",
+            self._relance_values(partner, company, access_token, "dispute", **values),
+            status,
+        )

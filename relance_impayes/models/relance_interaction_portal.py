@@ -9,8 +9,11 @@ class RelanceInteraction(models.Model):
     kind = fields.Selection(selection_add=[("portal", "Customer portal")], ondelete={"portal": "cascade"})
     ip_address = fields.Char("IP address", readonly=True)
     user_agent = fields.Char(readonly=True)
-    portal_post = fields.Boolean("Sent from the portal", readonly=True,
-                                 help="A form the customer sent (promise, dispute, payment): counted by the rate limit.")
+    portal_post = fields.Boolean(
+        "Sent from the portal",
+        readonly=True,
+        help="A form the customer sent (promise, dispute, payment): counted by the rate limit.",
+    )
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -17,11 +17,13 @@ def _payable_moves(partner, company, move_ids):
 
 
 class RelancePortalPay(RelancePortal):
-
     def _relance_providers(self, partner, company, amount=None):
         payer = partner if request.env.user._is_public() else request.env.user.partner_id
-        return request.env["payment.provider"].sudo()._get_compatible_providers(
-            company.id, payer.id, amount or 0.0, currency_id=company.currency_id.id)
+        return (
+            request.env["payment.provider"]
+            .sudo()
+            ._get_compatible_providers(company.id, payer.id, amount or 0.0, currency_id=company.currency_id.id)
+        )
 
     def _relance_can_pay(self, partner, company):
         return bool(self._relance_providers(partner, company))
@@ -40,8 +42,10 @@ class RelancePortalPay(RelancePortal):
             if moves is None:
                 raise NotFound()
             values.update(self._relance_payment_form_values(partner, company, moves, access_token))
-        return request.render("relance_impayes_payment.portal_relance_pay",
-                              self._relance_values(partner, company, access_token, "pay", **values))
+        return request.render(
+            "relance_impayes_payment.portal_relance_pay",
+            self._relance_values(partner, company, access_token, "pay", **values),
+        )
 
     def _relance_payment_form_values(self, partner, company, moves, access_token):
         """What Odoo's ``payment.form`` needs, as account_payment gives it for an invoice."""
@@ -49,12 +53,19 @@ class RelancePortalPay(RelancePortal):
         currency = company.currency_id
         payer = partner if request.env.user._is_public() else request.env.user.partner_id
         providers = self._relance_providers(partner, company, amount)
-        methods = request.env["payment.method"].sudo()._get_compatible_payment_methods(
-            providers.ids, payer.id, currency_id=currency.id)
+        methods = (
+            request.env["payment.method"]
+            .sudo()
+            ._get_compatible_payment_methods(providers.ids, payer.id, currency_id=currency.id)
+        )
         token_query = f"?access_token={access_token}" if access_token else ""
         return {
-            "moves": moves, "amount": amount, "currency": currency, "partner_id": payer.id,
-            "providers_sudo": providers, "payment_methods_sudo": methods,
+            "moves": moves,
+            "amount": amount,
+            "currency": currency,
+            "partner_id": payer.id,
+            "providers_sudo": providers,
+            "payment_methods_sudo": methods,
             "tokens_sudo": request.env["payment.token"].sudo()._get_available_tokens(providers.ids, payer.id),
             "show_tokenize_input_mapping": PaymentPortal._compute_show_tokenize_input_mapping(providers),
             "transaction_route": "/my/relance/pay/transaction/" + "-".join(str(i) for i in moves.ids),
@@ -64,7 +75,6 @@ class RelancePortalPay(RelancePortal):
 
 
 class RelancePaymentTransaction(PaymentPortal):
-
     @http.route("/my/relance/pay/transaction/<string:selection>", type="jsonrpc", auth="public")
     def relance_pay_transaction(self, selection, access_token=None, **kwargs):
         """Create the transaction for the chosen invoices, for the amount still due on them (the
@@ -82,15 +92,20 @@ class RelancePaymentTransaction(PaymentPortal):
         except UserError as error:
             raise ValidationError(error.args[0]) from None
         partner_ctx._relance_portal_log(
-            company, request.env._("Online payment started: %(amount)s",
-                                   amount=format_amount(request.env, amount, company.currency_id)),
-            moves=moves, amount=amount)
-        kwargs.update({
-            "amount": amount,
-            "currency_id": company.currency_id.id,
-            "partner_id": request.env.user.partner_id.id if logged_in else partner.id,
-            "reference_prefix": None,
-        })
-        tx_sudo = self._create_transaction(
-            custom_create_values={"invoice_ids": [Command.set(moves.ids)]}, **kwargs)
+            company,
+            request.env._(
+                "Online payment started: %(amount)s", amount=format_amount(request.env, amount, company.currency_id)
+            ),
+            moves=moves,
+            amount=amount,
+        )
+        kwargs.update(
+            {
+                "amount": amount,
+                "currency_id": company.currency_id.id,
+                "partner_id": request.env.user.partner_id.id if logged_in else partner.id,
+                "reference_prefix": None,
+            }
+        )
+        tx_sudo = self._create_transaction(custom_create_values={"invoice_ids": [Command.set(moves.ids)]}, **kwargs)
         return tx_sudo._get_processing_values()

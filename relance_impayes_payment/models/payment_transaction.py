@@ -14,7 +14,11 @@ class PaymentTransaction(models.Model):
             partner = tx.invoice_ids.commercial_partner_id[:1]
             partner._relance_portal_log(
                 tx.company_id,
-                self.env._("Online payment received: %(amount)s (%(reference)s)",
-                           amount=format_amount(self.env, tx.amount, tx.currency_id), reference=tx.reference),
-                moves=tx.invoice_ids, amount=tx.amount,
+                self.env._(
+                    "Online payment received: %(amount)s (%(reference)s)",
+                    amount=format_amount(self.env, tx.amount, tx.currency_id),
+                    reference=tx.reference,
+                ),
+                moves=tx.invoice_ids,
+                amount=tx.amount,
             )

@@ -26,23 +26,37 @@ class TestRelancePortalPayment(RelancePortalCommon):
         self.assertIn(self.inv_old.name, page.text)
         self.assertEqual(self._get("/my/relance/pay", self.token_martin, move_ids=self.inv_old.id).status_code, 404)
         self.assertEqual(self._get("/my/relance/pay", "bad-token").status_code, 403)
-        params = {"provider_id": self.provider.id, "payment_method_id": self.provider.payment_method_ids[:1].id,
-                  "token_id": None, "amount": 1, "flow": "direct", "tokenization_requested": False,
-                  "landing_route": "/my/relance"}
+        params = {
+            "provider_id": self.provider.id,
+            "payment_method_id": self.provider.payment_method_ids[:1].id,
+            "token_id": None,
+            "amount": 1,
+            "flow": "direct",
+            "tokenization_requested": False,
+            "landing_route": "/my/relance",
+        }
         for token in (self.token_martin, "bad-token"):
             with self.assertRaises(JsonRpcException):
-                self.make_jsonrpc_request(f"/my/relance/pay/transaction/{self.inv_old.id}",
-                                          {**params, "access_token": token}, headers=self.HEADERS)
+                self.make_jsonrpc_request(
+                    f"/my/relance/pay/transaction/{self.inv_old.id}",
+                    {**params, "access_token": token},
+                    headers=self.HEADERS,
+                )
         self.assertFalse(self.env["payment.transaction"].search([("invoice_ids", "in", self.inv_old.ids)]))
 
     def test_customer_pays_two_invoices_from_a_reminder_link(self):
-        promise = self.env["relance.promise"].create({
-            "company_id": self.company.id, "partner_id": self.dupont.id,
-            "move_ids": [(6, 0, (self.inv_old | self.inv_recent).ids)], "amount": 1500.0,
-            "date": self.today, "user_id": self.collector.id,
-        })
+        promise = self.env["relance.promise"].create(
+            {
+                "company_id": self.company.id,
+                "partner_id": self.dupont.id,
+                "move_ids": [(6, 0, (self.inv_old | self.inv_recent).ids)],
+                "amount": 1500.0,
+                "date": self.today,
+                "user_id": self.collector.id,
+            }
+        )
         link = self.dupont._relance_portal_url(self.company)
-        self.start_tour(link[len(self.company.get_base_url()):], "relance_portal_pay_tour")
+        self.start_tour(link[len(self.company.get_base_url()) :], "relance_portal_pay_tour")
         self.env.invalidate_all()
         tx = self.env["payment.transaction"].search([("invoice_ids", "in", self.inv_old.ids)])
         self.assertEqual(len(tx), 1)
