@@ -72,3 +72,12 @@ def considered_domain(env, company):
 def ladder(company):
     """The company's default policy levels, in order (the generator aims its history at them)."""
     return list(company.relance_policy_id._ladder())
+
+
+def render_letter(env, communications):
+    """The letter PDF of ``communications`` (one PDF for all of them), as the letter channel makes it."""
+    report = env.ref(LETTER_REPORT)
+    date = communications[:1].date
+    pdf, _fmt = env["ir.actions.report"]._render_qweb_pdf(
+        report.report_name, communications.ids, data={"date": str(date)} if date else None)
+    return pdf
