@@ -224,26 +224,29 @@ def run_ours(db, run_date, letters, timeout):
 # ------------------------------------------------------------------------------------------------
 def table(res):
     ours = res["ours"]["phases"]
-    rows = [("step", "seconds", "queries", "queries/customer", "peak RSS MB")]
+    rows = [("step", "seconds", "CPU s", "queries", "queries/customer", "peak RSS MB")]
     for key in ("a", "b", "c", "d"):
         if key in ours:
             p = ours[key]
-            rows.append((p["name"], f"{p['seconds']:.1f}", str(p["queries"]), f"{p['queries_per_customer']:.1f}",
-                         f"{p['max_rss_mb']:.0f}"))
+            rows.append((p["name"], f"{p['seconds']:.1f}", f"{p['cpu']:.1f}", str(p["queries"]),
+                         f"{p['queries_per_customer']:.1f}", f"{p['max_rss_mb']:.0f}"))
     decide_plan = ours["a"]["seconds"] + ours["b"]["seconds"]
-    rows.append(("daily run (a)+(b)+(c)", f"{sum(ours[k]['seconds'] for k in 'abc'):.1f}", "", "", ""))
+    rows.append(("daily run (a)+(b)+(c)", f"{sum(ours[k]['seconds'] for k in 'abc'):.1f}",
+                 f"{sum(ours[k]['cpu'] for k in 'abc'):.1f}", "", "", ""))
+    decide_plan_cpu = ours["a"]["cpu"] + ours["b"]["cpu"]
     oca = res.get("oca")
     if oca:
         rows.append((f"OCA generate_credit_lines ({oca['lines']} lines, {oca['levels']} levels)",
-                     f"{oca['seconds']:.1f}", str(oca["queries"]), f"{oca['queries'] / max(oca['customers'], 1):.1f}",
-                     ""))
-        rows.append(("ratio OCA / our (a)+(b)", f"{oca['seconds'] / decide_plan:.2f}x", "", "", ""))
+                     f"{oca['seconds']:.1f}", f"{oca['cpu']:.1f}", str(oca["queries"]),
+                     f"{oca['queries'] / max(oca['customers'], 1):.1f}", ""))
+        rows.append(("ratio OCA / our (a)+(b)", f"{oca['seconds'] / decide_plan:.2f}x",
+                     f"{oca['cpu'] / decide_plan_cpu:.2f}x", "", "", ""))
     letters = res["ours"].get("letters")
     if letters:
         for key, label in (("default_delay", f"letters, one PDF each, print delay {letters['default_print_delay_ms']} ms"),
                            ("no_delay", "letters, one PDF each, print delay 0")):
             v = letters[key]
-            rows.append((label, f"{v['letters_per_second']:.2f} letters/s", "", f"{v['kb_per_pdf']:.0f} kB/PDF", ""))
+            rows.append((label, f"{v['letters_per_second']:.2f} letters/s", "", "", f"{v['kb_per_pdf']:.0f} kB/PDF", ""))
     lines = ["| " + " | ".join(r) + " |" for r in rows]
     lines.insert(1, "|" + "---|" * len(rows[0]))
     return "\n".join(lines)
