@@ -178,8 +178,6 @@ def print_table(phases, invoices):
 
 
 def daily_run(env, company, run_date, args):
-    from odoo.fields import Domain
-
     cr = env.cr
     restore, levels = prepare(env, company)
     try:

@@ -193,7 +193,6 @@ def generate(db, n_customers, n_invoices, ref_date, batch_size, seed, partial_ra
             raise SystemExit(f"{db} already holds partial benchmark data without marker: use --regenerate")
         company.write({"email": "compta@bench.example.fr", "street": "1 rue de la Paix", "zip": "75002",
                        "city": "Paris", "country_id": env.ref("base.fr").id})
-        policy = company.relance_policy_id
         ladder = _entry.ladder(company)
         customers, invoices = plan_data(
             n_customers, n_invoices, ref_date, [lvl.delay for lvl in ladder], seed, partial_ratio, history,
