@@ -318,7 +318,8 @@ class AccountMove(models.Model):
         (one line pointing at another invoice does not make a sale a penalty invoice)."""
         for move in self:
             products = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
-            move.relance_is_penalty_invoice = bool(products) and all(products.mapped("relance_penalty_source_id"))
+            charged = [line.relance_penalty_source_id for line in products]
+            move.relance_is_penalty_invoice = bool(charged) and all(charged)
 
     @api.constrains("partner_id", "company_id")
     def _check_relance_penalty_sources(self):

@@ -57,10 +57,12 @@ class RelanceCommunication(models.Model):
                 self.env._("A reminder that was sent or cancelled cannot be edited: it is part of the evidence.")
             )
 
-    def _relance_as_application(self, method, *args):
+    def _relance_as_application(self, method, *args, **kwargs):
+        """Run ``method`` as the application: its writes are not a person's edits. Wrap here any
+        new step of the reminders that writes them with the user's rights."""
         token = _APPLICATION.set(True)
         try:
-            return method(*args)
+            return method(*args, **kwargs)
         finally:
             _APPLICATION.reset(token)
 
@@ -95,6 +97,32 @@ class RelanceCommunication(models.Model):
 
     def action_cancel(self):
         return self._relance_as_application(super().action_cancel)
+
+    # The application's own steps (private: no client can call them), whoever runs them: the
+    # daily run, the buttons above, the mail queue, the mail gateway.
+    def _plan(self, *args, **kwargs):
+        return self._relance_as_application(super()._plan, *args, **kwargs)
+
+    def _refresh(self, *args, **kwargs):
+        return self._relance_as_application(super()._refresh, *args, **kwargs)
+
+    def _execute(self, *args, **kwargs):
+        return self._relance_as_application(super()._execute, *args, **kwargs)
+
+    def _perform(self, *args, **kwargs):
+        return self._relance_as_application(super()._perform, *args, **kwargs)
+
+    def _mark_sent(self, *args, **kwargs):
+        return self._relance_as_application(super()._mark_sent, *args, **kwargs)
+
+    def _mark_failed(self, *args, **kwargs):
+        return self._relance_as_application(super()._mark_failed, *args, **kwargs)
+
+    def _relance_channel_step(self, *args, **kwargs):
+        return self._relance_as_application(super()._relance_channel_step, *args, **kwargs)
+
+    def _record_reply(self, *args, **kwargs):
+        return self._relance_as_application(super()._record_reply, *args, **kwargs)
 
 
 class RelanceCommunicationLine(models.Model):
