@@ -13,3 +13,4 @@ from . import test_relance_report_offline
 from . import test_relance_evidence
 from . import test_relance_portal
 from . import test_relance_access
+from . import test_relance_access_lock
