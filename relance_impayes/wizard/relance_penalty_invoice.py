@@ -97,7 +97,8 @@ class RelancePenaltyInvoice(models.TransientModel):
         charged: two people invoicing the same penalties at once cannot charge them twice (the
         second is told to wait, or finds them charged)."""
         try:
-            sources.lock_for_update()
+            # NO KEY UPDATE: another wizard may still reference the invoices, none may charge them
+            sources.lock_for_update(allow_referencing=True)
         except LockError:
             raise UserError(
                 self.env._(
