@@ -30,3 +30,5 @@ from . import ir_attachment
 from . import relance_communication_evidence
 from . import relance_portal
 from . import relance_interaction_portal
+from . import account_move_access
+from . import res_partner_access

@@ -219,7 +219,11 @@ class AccountMove(models.Model):
         help="Shown when a half-year has no reference rate yet and the latest known one was used.",
     )
     relance_penalty_line_ids = fields.One2many(
-        "account.move.line", "relance_penalty_source_id", string="Penalty invoice lines", readonly=True
+        "account.move.line",
+        "relance_penalty_source_id",
+        string="Penalty invoice lines",
+        readonly=True,
+        domain=[("display_type", "=", "product")],
     )
     relance_interest_charged = fields.Monetary(
         "Interest invoiced",
@@ -308,10 +312,18 @@ class AccountMove(models.Model):
         for move in self:
             move.relance_penalty_source_ids = move.invoice_line_ids.relance_penalty_source_id
 
-    @api.depends("invoice_line_ids.relance_penalty_source_id")
+    @api.depends("invoice_line_ids.relance_penalty_source_id", "invoice_line_ids.display_type")
     def _compute_relance_is_penalty_invoice(self):
+        """A penalty invoice charges penalties only: every product line charges an overdue invoice
+        (one line pointing at another invoice does not make a sale a penalty invoice)."""
         for move in self:
-            move.relance_is_penalty_invoice = bool(move.invoice_line_ids.relance_penalty_source_id)
+            products = move.invoice_line_ids.filtered(lambda line: line.display_type == "product")
+            charged = [line.relance_penalty_source_id for line in products]
+            move.relance_is_penalty_invoice = bool(charged) and all(charged)
+
+    @api.constrains("partner_id", "company_id")
+    def _check_relance_penalty_sources(self):
+        self.invoice_line_ids._relance_raise_penalty_source_errors()
 
     @api.depends("invoice_date_due", "move_type", "commercial_partner_id.relance_is_consumer")
     def _compute_relance_prescription_date(self):

@@ -22,13 +22,6 @@ class RelanceCredit(models.AbstractModel):
         return company.account_use_credit_limit and company.relance_credit_limit_mode == "block"
 
     @api.model
-    def _override_allowed(self):
-        """A Relances manager asked to let a document through despite the hold."""
-        return bool(self.env.context.get("relance_hold_override")) and self.env.user.has_group(
-            "relance_impayes.relance_impayes_group_manager"
-        )
-
-    @api.model
     def _log(self, partner, summary, body=None, moves=None):
         """Every hold, release and override: a note on the customer's chatter and in its history
         (in the current company)."""

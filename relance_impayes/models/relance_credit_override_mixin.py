@@ -1,5 +1,11 @@
+from contextvars import ContextVar
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
+
+# Documents ``(model, id)`` a manager is letting through the hold in this call of the override
+# wizard: no client can set it (unlike a context key), and it ends with the override.
+_OVERRIDES = ContextVar("relance_hold_overrides", default=frozenset())
 
 
 class RelanceCreditOverrideMixin(models.AbstractModel):
@@ -80,19 +86,23 @@ class RelanceCreditOverrideMixin(models.AbstractModel):
 
     def _relance_credit_hold_error(self):
         """The message blocking the first document of ``self`` that a hold stops, or ``False``
-        (always ``False`` under a manager's override)."""
-        if self.env["relance.credit"]._override_allowed():
-            return False
-        for company, documents in self.grouped("company_id").items():
+        (documents a manager lets through with the override wizard are not stopped)."""
+        pending = self._relance_credit_not_overridden()
+        for company, documents in pending.grouped("company_id").items():
             # one read for the batch: each customer is then read from the cache
             documents.partner_id.commercial_partner_id.sudo().with_company(company).fetch(
                 ["relance_credit_hold", "relance_hold_reason"]
             )
-        for document in self:
+        for document in pending:
             reason = document._relance_credit_block_reason()
             if reason:
                 return document._relance_credit_hold_message(reason)
         return False
+
+    def _relance_credit_not_overridden(self):
+        """The documents of ``self`` that no manager is letting through with the override wizard."""
+        overrides = _OVERRIDES.get()
+        return self.filtered(lambda document: (document._name, document.id) not in overrides)
 
     def _relance_check_credit_hold(self):
         error = self._relance_credit_hold_error()
@@ -120,8 +130,17 @@ class RelanceCreditOverrideMixin(models.AbstractModel):
         """Let the document through despite the hold, and say who did it and why: on the document
         and in the customer's history."""
         self.ensure_one()
+        reason = (reason or "").strip()
+        if not self.env.user.has_group("relance_impayes.relance_impayes_group_manager"):
+            raise AccessError(self.env._("Only a Relances manager can override a credit hold."))
+        if not reason:
+            raise UserError(self.env._("Give the reason for letting %(document)s through.", document=self.display_name))
         block = self._relance_credit_block_reason()
-        self.with_context(relance_hold_override=True)._relance_credit_let_through()
+        token = _OVERRIDES.set(_OVERRIDES.get() | {(self._name, self.id)})
+        try:
+            self._relance_credit_let_through()
+        finally:
+            _OVERRIDES.reset(token)
         summary = self.env._(
             "Credit hold overridden for %(document)s by %(user)s: %(reason)s",
             document=self.name,

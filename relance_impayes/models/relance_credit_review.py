@@ -2,6 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.fields import Domain
 from odoo.tools.misc import formatLang
 
 
@@ -94,3 +95,32 @@ class RelanceCreditReview(models.Model):
         if self.apply_limit:
             # res.partner.write re-examines the customer's hold when its limit changes
             partner.sudo().credit_limit = self.granted_limit
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    @api.model
+    def _relance_credit_review_due_ids(self, company, date=None):
+        """Customers whose last credit review in ``company`` is older than the review period, or
+        who have none while their receivable is above the company's exposure threshold. Read with
+        the user's rights: only the reviews and customers the user may read."""
+        date = fields.Date.to_date(date or fields.Date.context_today(self))
+        limit = fields.Date.subtract(date, months=company.relance_review_months or 12)
+        last = self.env["relance.credit.review"]._read_group(
+            [("company_id", "=", company.id)], ["partner_id"], ["date:max"]
+        )
+        due = [partner.id for partner, last_date in last if last_date <= limit]
+        reviewed = [partner.id for partner, _last_date in last]
+        # receivable lines bear the commercial partner: only customers have a `credit`
+        unreviewed = self.with_company(company).search(
+            Domain("credit", ">", company.relance_review_exposure) & Domain("id", "not in", reviewed)
+        )
+        return due + unreviewed.ids
+
+    @api.model
+    def action_relance_credit_review_todo(self):
+        """The manager's to-do: customers whose credit must be reviewed."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("relance_impayes.res_partner_action_credit_review_todo")
+        action["domain"] = [("id", "in", self._relance_credit_review_due_ids(self.env.company))]
+        return action

@@ -1,7 +1,7 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import format_amount
 
@@ -213,7 +213,8 @@ class RelancePaymentPlan(models.Model):
             for line in plan.line_ids.sorted(lambda line: (line.date, line.id)):
                 paid = min(left, line.amount)
                 left -= paid
-                line.amount_paid = paid
+                if line.amount_paid != paid:
+                    line.sudo().amount_paid = paid
 
     @api.model
     def _relance_running_domain(self):
@@ -224,7 +225,9 @@ class RelancePaymentPlan(models.Model):
         by more than the plan allows; else the notices and reminders of the instalments."""
         self.ensure_one()
         self._allocate()
-        if all(line.state == "paid" for line in self.line_ids) or self._relance_invoices_settled():
+        # a plan without instalments is not "all paid": only its invoices can settle it
+        lines_paid = bool(self.line_ids) and all(line.state == "paid" for line in self.line_ids)
+        if lines_paid or self._relance_invoices_settled():
             self.state = "done"
             self._log(self.env._("Payment plan fully paid"))
             return
@@ -260,10 +263,10 @@ class RelancePaymentPlan(models.Model):
         for line in self.line_ids.filtered(lambda line: line.state != "paid"):
             if not line.notice_sent and notice and 0 <= (line.date - date).days <= self.notice_days:
                 line._send(notice)
-                line.notice_sent = True
+                line.sudo().notice_sent = True
             elif not line.reminder_sent and reminder and date > line.date:
                 line._send(reminder)
-                line.reminder_sent = True
+                line.sudo().reminder_sent = True
 
 
 class RelancePaymentPlanLine(models.Model):
@@ -277,14 +280,57 @@ class RelancePaymentPlanLine(models.Model):
     currency_id = fields.Many2one(related="plan_id.currency_id")
     date = fields.Date(required=True)
     amount = fields.Monetary(required=True)
-    amount_paid = fields.Monetary("Paid", readonly=True)
+    amount_paid = fields.Monetary("Paid", readonly=True, copy=False)
     state = fields.Selection(
         [("pending", "To pay"), ("partial", "Partly paid"), ("paid", "Paid"), ("late", "Late")],
         compute="_compute_state",
         store=True,
     )
-    notice_sent = fields.Boolean(readonly=True)
-    reminder_sent = fields.Boolean(readonly=True)
+    notice_sent = fields.Boolean(readonly=True, copy=False)
+    reminder_sent = fields.Boolean(readonly=True, copy=False)
+
+    # followed by the application (payments received, notices sent): never written by hand
+    _APPLICATION_FIELDS = frozenset({"amount_paid", "notice_sent", "reminder_sent", "state", "company_id"})
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            plans = self.env["relance.payment.plan"].browse({vals.get("plan_id") for vals in vals_list} - {None})
+            self._check_schedule_editable(plans)
+            if any(vals.get(name) for vals in vals_list for name in self._APPLICATION_FIELDS):
+                raise AccessError(self._application_fields_message())
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            if self._APPLICATION_FIELDS & vals.keys():
+                raise AccessError(self._application_fields_message())
+            plans = self.plan_id
+            if vals.get("plan_id"):
+                plans |= plans.browse(vals["plan_id"])
+            self._check_schedule_editable(plans)
+        return super().write(vals)
+
+    def unlink(self):
+        if not self.env.su:
+            self._check_schedule_editable(self.plan_id)
+        return super().unlink()
+
+    @api.model
+    def _check_schedule_editable(self, plans):
+        """The schedule the customer agreed to is frozen once the plan is confirmed."""
+        confirmed = plans.sudo().filtered(lambda plan: plan.state != "draft")
+        if confirmed:
+            raise AccessError(
+                self.env._(
+                    "The instalments of %(plan)s were agreed with the customer when the plan was confirmed: "
+                    "they cannot be changed. Cancel the plan and draw up a new one.",
+                    plan=confirmed[0].display_name,
+                )
+            )
+
+    def _application_fields_message(self):
+        return self.env._("What was received on an instalment and the notices sent are followed by the application.")
 
     @api.depends("amount", "amount_paid", "date")
     @api.depends_context("relance_date")

@@ -474,31 +474,3 @@ class ResPartner(models.Model):
             "target": "new",
             "context": {"default_partner_id": self.commercial_partner_id.id},
         }
-
-    @api.model
-    def _relance_credit_review_due_ids(self, company, date=None):
-        """Customers whose last credit review in ``company`` is older than the review period, or
-        who have none while their receivable is above the company's exposure threshold."""
-        date = fields.Date.to_date(date or fields.Date.context_today(self))
-        limit = fields.Date.subtract(date, months=company.relance_review_months or 12)
-        last = (
-            self.env["relance.credit.review"]
-            .sudo()
-            ._read_group([("company_id", "=", company.id)], ["partner_id"], ["date:max"])
-        )
-        due = [partner.id for partner, last_date in last if last_date <= limit]
-        reviewed = [partner.id for partner, _last_date in last]
-        # receivable lines bear the commercial partner: only customers have a `credit`
-        unreviewed = (
-            self.sudo()
-            .with_company(company)
-            .search(Domain("credit", ">", company.relance_review_exposure) & Domain("id", "not in", reviewed))
-        )
-        return due + unreviewed.ids
-
-    @api.model
-    def action_relance_credit_review_todo(self):
-        """The manager's to-do: customers whose credit must be reviewed."""
-        action = self.env["ir.actions.act_window"]._for_xml_id("relance_impayes.res_partner_action_credit_review_todo")
-        action["domain"] = [("id", "in", self._relance_credit_review_due_ids(self.env.company))]
-        return action

@@ -12,3 +12,5 @@ from . import test_relance_engine_rules
 from . import test_relance_report_offline
 from . import test_relance_evidence
 from . import test_relance_portal
+from . import test_relance_access
+from . import test_relance_access_lock

@@ -267,7 +267,7 @@ class TestRelanceAnalytics(RelanceCommon):
         rule = self.env["relance.segment.rule"].create(
             {"name": "Watched", "condition": "watch", "policy_id": strict.id}
         )
-        self.customer_b.with_company(self.company).relance_segment_rule_id = rule
+        self.customer_b.with_company(self.company).sudo().relance_segment_rule_id = rule  # as the daily run
         self.assertEqual(
             self.env["relance.policy"]._policies_for_partners(self.customer_b, self.company),
             {self.customer_b.id: strict},

@@ -2,6 +2,8 @@ import subprocess
 import tempfile
 from datetime import timedelta
 
+from freezegun import freeze_time
+
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -207,7 +209,10 @@ class TestRelanceLetters(RelanceCommon):
                 {"partner_ids": [Command.set(self.customer.ids)], "date": TODAY}
             ).action_create()
         later = TODAY + timedelta(days=10)
-        self.env["relance.penalty.invoice"].create({"move_ids": [Command.set(inv1.ids)], "date": later}).action_create()
+        with freeze_time(later):  # penalties are invoiced up to a day that has come
+            self.env["relance.penalty.invoice"].create(
+                {"move_ids": [Command.set(inv1.ids)], "date": later}
+            ).action_create()
         second = inv1.relance_penalty_line_ids.move_id - penalty
         self.assertEqual(
             second.invoice_line_ids.mapped("relance_penalty_kind"),

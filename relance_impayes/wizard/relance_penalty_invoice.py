@@ -3,9 +3,13 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import LockError, UserError
 from odoo.fields import Domain
 from odoo.tools import format_amount
+
+from ..models.account_move_line import penalty_lines_writer
+
+INCOME_TYPES = ("income", "income_other")
 
 
 class RelancePenaltyInvoice(models.TransientModel):
@@ -57,12 +61,18 @@ class RelancePenaltyInvoice(models.TransientModel):
                 self.env._("Invoice"), self.env._("Customer"), self.env._("Interest"), self.env._("Indemnity"), rows
             )
 
-    def action_create(self):
-        self.ensure_one()
-        sources = self._source_moves()
-        charges = self.env["relance.penalty"]._to_charge(sources, self.date)
-        if not charges:
-            raise UserError(self.env._("Nothing to charge: no penalty accrued since the last penalty invoice."))
+    def _check_date(self):
+        """Penalties run up to a day that has come: interest accrued in the future is not owed."""
+        if self.date > fields.Date.context_today(self):
+            raise UserError(
+                self.env._(
+                    "Penalties can only be computed up to today: %(date)s is in the future.",
+                    date=fields.Date.to_string(self.date),
+                )
+            )
+
+    def _income_accounts(self):
+        """``(interest account, indemnity account)``: chosen in the settings, income accounts."""
         interest_account, indemnity_account = self.env.company._relance_penalty_accounts()
         if not interest_account or not indemnity_account:
             raise UserError(
@@ -71,6 +81,49 @@ class RelancePenaltyInvoice(models.TransientModel):
                     "settings (Invoicing > Payment reminders)."
                 )
             )
+        for account in interest_account | indemnity_account:
+            if account.account_type not in INCOME_TYPES:
+                raise UserError(
+                    self.env._(
+                        "%(account)s is not an income account: choose income accounts for late-payment interest "
+                        "and the recovery indemnity in the settings (Invoicing > Payment reminders).",
+                        account=account.display_name,
+                    )
+                )
+        return interest_account, indemnity_account
+
+    def _lock_sources(self, sources):
+        """Lock the source invoices until the end of the transaction, then read again what was
+        charged: two people invoicing the same penalties at once cannot charge them twice (the
+        second is told to wait, or finds them charged)."""
+        try:
+            # NO KEY UPDATE: another wizard may still reference the invoices, none may charge them
+            sources.lock_for_update(allow_referencing=True)
+        except LockError:
+            raise UserError(
+                self.env._(
+                    "Someone is invoicing the penalties of these invoices right now. Try again in a moment: "
+                    "what they charge will not be charged twice."
+                )
+            ) from None
+        sources.invalidate_recordset(
+            [
+                "relance_penalty_line_ids",
+                "relance_interest_charged",
+                "relance_penalty_charged_until",
+                "relance_indemnity_charged",
+            ]
+        )
+
+    def action_create(self):
+        self.ensure_one()
+        self._check_date()
+        interest_account, indemnity_account = self._income_accounts()
+        sources = self._source_moves()
+        self._lock_sources(sources)
+        charges = self.env["relance.penalty"]._to_charge(sources, self.date)
+        if not charges:
+            raise UserError(self.env._("Nothing to charge: no penalty accrued since the last penalty invoice."))
         groups = defaultdict(list)
         for move in sources.browse(charges):
             groups[(move.commercial_partner_id, move.currency_id)].append(move)
@@ -127,7 +180,8 @@ class RelancePenaltyInvoice(models.TransientModel):
                     "invoice_line_ids": lines,
                 }
             )
-        invoices = self.env["account.move"].create(vals_list)
+        with penalty_lines_writer():
+            invoices = self.env["account.move"].create(vals_list)
         for invoice in invoices:
             invoice.commercial_partner_id._relance_log(
                 self.env._("Penalty invoice %(invoice)s created.", invoice=invoice.display_name or invoice.id)
