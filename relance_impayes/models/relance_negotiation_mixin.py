@@ -69,7 +69,7 @@ class RelanceNegotiationMixin(models.AbstractModel):
     def _relance_update_failed(self, error):
         """The follow-up of this record failed (rolled back): say so on its chatter, try again tomorrow."""
         self.ensure_one()
-        if isinstance(error, (UserError, ValidationError)):
+        if isinstance(error, UserError | ValidationError):
             _logger.warning("Follow-up of %s failed: %s", self, error)
         else:
             _logger.exception("Follow-up of %s failed", self)
