@@ -106,7 +106,7 @@ class RelanceCommunication(models.Model):
 
     @api.model
     def _pending_domain(self, company):
-        max_attempts = int(self.env["ir.config_parameter"].sudo().get_param("relance_impayes.max_attempts", 3))
+        max_attempts = self._relance_max_attempts()
         return (
             Domain("company_id", "=", company.id)
             & Domain("origin", "=", "cron")

@@ -448,25 +448,23 @@ class RelanceEngine(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _run_daily(self, batch_size=None):
-        """Every company with a policy, in its own language: credit first, then the reminders."""
+        """Every company with a policy, in its own language: credit first, then the reminders.
+        Each company apart (see :meth:`_run_company`): one company's fault stops only its own day."""
+        batch_size = self._relance_int_setting("relance_impayes.batch_size", batch_size, 50)
         for company in self.env["res.company"].search([]):
             if company.relance_policy_id or self.env["relance.policy"].search_count(
                 [("company_id", "=", company.id)], limit=1
             ):
-                self.env["relance.risk"].with_company(company)._daily_credit(company)
-                # messages written by the run (failures, notes) in the company's language, not OdooBot's
-                lang = company.partner_id.lang or self.env.lang
-                self.with_company(company).with_context(lang=lang)._run(company, batch_size=batch_size)
+                self._run_company(company, batch_size)
 
     @api.model
     def _run(self, company, date=None, batch_size=None):
-        """One company's day: negotiations, stale next dates, decide, plan, execute in batches
+        """One company's day: stuck reminders, negotiations, stale next dates, decide, plan, execute in batches
         (progress committed after each batch, see ``ir.cron._commit_progress``)."""
         date = fields.Date.to_date(date or fields.Date.context_today(self))
-        batch_size = batch_size or int(
-            self.env["ir.config_parameter"].sudo().get_param("relance_impayes.batch_size", 50)
-        )
+        batch_size = self._relance_int_setting("relance_impayes.batch_size", batch_size, 50)
         communications = self.env["relance.communication"]
+        communications._relance_sweep_stuck(company)
         self._update_negotiations(company, date)
         self._refresh_stale_next_dates(company, date)
         decisions = self._decide(company, date)

@@ -1,5 +1,10 @@
+import logging
+
 from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
+
+_logger = logging.getLogger(__name__)
 
 
 class RelanceNegotiationMixin(models.AbstractModel):
@@ -55,7 +60,23 @@ class RelanceNegotiationMixin(models.AbstractModel):
         if company is not None:
             domain &= Domain("company_id", "=", company.id)
         for record in self.search(domain):
-            record._relance_update_state(date, payments_only)
+            try:
+                with self.env.cr.savepoint():
+                    record._relance_update_state(date, payments_only)
+            except Exception as error:  # noqa: BLE001 - one record's fault must not stop the others
+                record._relance_update_failed(error)
+
+    def _relance_update_failed(self, error):
+        """The follow-up of this record failed (rolled back): say so on its chatter, try again tomorrow."""
+        self.ensure_one()
+        if isinstance(error, UserError | ValidationError):
+            _logger.warning("Follow-up of %s failed: %s", self, error)
+        else:
+            _logger.exception("Follow-up of %s failed", self)
+        self.message_post(
+            body=self.env._("The daily follow-up could not update this record: %(error)s", error=str(error)),
+            subtype_xmlid="mail.mt_note",
+        )
 
     @api.model
     def _relance_running_domain(self):

@@ -262,11 +262,9 @@ class RelancePaymentPlan(models.Model):
         reminder = self.env.ref("relance_impayes.mail_template_relance_plan_reminder", raise_if_not_found=False)
         for line in self.line_ids.filtered(lambda line: line.state != "paid"):
             if not line.notice_sent and notice and 0 <= (line.date - date).days <= self.notice_days:
-                line._send(notice)
-                line.sudo().notice_sent = True
+                line.sudo().notice_sent = line._send_safely(notice)
             elif not line.reminder_sent and reminder and date > line.date:
-                line._send(reminder)
-                line.sudo().reminder_sent = True
+                line.sudo().reminder_sent = line._send_safely(reminder)
 
 
 class RelancePaymentPlanLine(models.Model):
@@ -346,6 +344,26 @@ class RelancePaymentPlanLine(models.Model):
                 line.state = "partial"
             else:
                 line.state = "pending"
+
+    def _send_safely(self, template):
+        """:meth:`_send` in a savepoint: a template that fails to render is noted on the plan and
+        tried again by the next run, the plan's follow-up goes on. True when the email was queued."""
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                self._send(template)
+        except Exception as error:  # noqa: BLE001 - a broken template must not stop the run
+            self.plan_id.message_post(
+                body=self.env._(
+                    "%(template)s of the instalment of %(date)s not sent: %(error)s",
+                    template=template.name,
+                    date=self.date,
+                    error=str(error),
+                ),
+                subtype_xmlid="mail.mt_note",
+            )
+            return False
+        return True
 
     def _send(self, template):
         """Email the customer about this instalment and keep the trace."""

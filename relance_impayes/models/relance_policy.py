@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class RelancePolicy(models.Model):
@@ -37,15 +38,35 @@ class RelancePolicy(models.Model):
         """Map each commercial partner id to the policy that governs it in ``company``.
 
         The customer's own policy wins, then the policy of its segment rule (assigned by the daily
-        run, see ``relance.segment.rule``), else the company default."""
+        run, see ``relance.segment.rule``), else the company default. A customer's policy of
+        another company (written around :meth:`_check_partner_policy_company`) is ignored."""
         partners = partners.with_company(company)
         default = company.relance_policy_id
         return {
-            partner.id: partner.relance_policy_id
+            partner.id: partner.relance_policy_id.filtered(lambda p: p.company_id == company)
             or partner.relance_segment_rule_id.filtered("active").policy_id
             or default
             for partner in partners
         }
+
+    @api.model
+    def _check_partner_policy_company(self, partners):
+        """A customer's own policy belongs to the company it is set for (the field is
+        company-dependent: the company of the environment that writes it)."""
+        company = self.env.company
+        for partner in partners:
+            policy = partner.sudo().relance_policy_id
+            if policy and policy.company_id != company:
+                raise ValidationError(
+                    self.env._(
+                        "The dunning policy %(policy)s belongs to %(policy_company)s: it cannot govern "
+                        "%(customer)s in %(company)s. Choose a policy of %(company)s.",
+                        policy=policy.display_name,
+                        policy_company=policy.company_id.display_name,
+                        customer=partner.display_name,
+                        company=company.display_name,
+                    )
+                )
 
     def write(self, vals):
         res = super().write(vals)

@@ -65,6 +65,12 @@ class ResCompany(models.Model):
     relance_reply_to = fields.Char(
         "Reply-to for reminders", help="Address that receives the customers' replies to reminders."
     )
+    relance_stuck_days = fields.Integer(
+        "Days before an unsent reminder is retried",
+        default=2,
+        help="A reminder whose email has not left after this many days is failed and retried by the daily run "
+        "(its email is cancelled first, so the customer never gets both).",
+    )
 
     @api.constrains("relance_call_hours")
     def _check_relance_call_hours(self):
@@ -75,13 +81,31 @@ class ResCompany(models.Model):
             ):
                 raise ValidationError(self.env._('Calling hours must read like "09:00-12:00, 14:00-18:00".'))
 
-    @api.constrains("relance_tolerance", "relance_min_interval", "relance_payment_days", "relance_indemnity_amount")
+    @api.constrains(
+        "relance_tolerance",
+        "relance_min_interval",
+        "relance_payment_days",
+        "relance_indemnity_amount",
+        "relance_promise_grace_days",
+        "relance_plan_break_days",
+        "relance_prescription_warning_months",
+        "relance_stuck_days",
+    )
     def _check_relance_settings(self):
         for company in self:
             if company.relance_tolerance < 0 or company.relance_indemnity_amount < 0:
                 raise ValidationError(self.env._("Reminder amounts cannot be negative."))
-            if company.relance_min_interval < 0 or company.relance_payment_days < 0:
+            delays = (
+                company.relance_min_interval,
+                company.relance_payment_days,
+                company.relance_promise_grace_days,
+                company.relance_plan_break_days,
+                company.relance_prescription_warning_months,
+            )
+            if min(delays) < 0:
                 raise ValidationError(self.env._("Reminder delays cannot be negative."))
+            if company.relance_stuck_days < 1:
+                raise ValidationError(self.env._("An unsent reminder is retried after one day at the earliest."))
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -15,6 +15,7 @@ class ResConfigSettings(models.TransientModel):
     relance_reply_to = fields.Char(related="company_id.relance_reply_to", readonly=False)
     relance_promise_grace_days = fields.Integer(related="company_id.relance_promise_grace_days", readonly=False)
     relance_plan_break_days = fields.Integer(related="company_id.relance_plan_break_days", readonly=False)
+    relance_stuck_days = fields.Integer(related="company_id.relance_stuck_days", readonly=False)
     relance_call_hours = fields.Char(related="company_id.relance_call_hours", readonly=False)
     relance_penalty_rate = fields.Float(related="company_id.relance_penalty_rate", readonly=False)
     relance_interest_account_id = fields.Many2one(related="company_id.relance_interest_account_id", readonly=False)

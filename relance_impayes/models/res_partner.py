@@ -10,6 +10,7 @@ class ResPartner(models.Model):
         "relance.policy",
         string="Dunning policy",
         company_dependent=True,
+        check_company=True,
         help="Leave empty to follow the company's default policy.",
     )
     relance_manual = fields.Boolean(
@@ -366,6 +367,10 @@ class ResPartner(models.Model):
     # ------------------------------------------------------------------
     # Late-payment penalties (relance.penalty), credit (relance.credit, relance.risk)
     # ------------------------------------------------------------------
+    @api.constrains("relance_policy_id")
+    def _check_relance_policy_company(self):
+        self.env["relance.policy"]._check_partner_policy_company(self)
+
     @api.constrains("relance_penalty_rate")
     def _check_relance_penalty_rate(self):
         for partner in self:
