@@ -180,7 +180,7 @@ class AccountMove(models.Model):
         return Domain(
             "line_ids",
             "any",
-            Domain("account_type", "=", "asset_receivable") & Domain("date_maturity", "<", date),
+            Domain("display_type", "=", "payment_term") & Domain("date_maturity", "<", date),
         )
 
     def _compute_relance_interaction_count(self):

@@ -313,7 +313,7 @@ class RelanceEngine(models.AbstractModel):
             """COALESCE((SELECT MIN(instalment.date_maturity)
                            FROM account_move_line instalment
                           WHERE instalment.move_id = %s
-                            AND instalment.account_type = 'asset_receivable'
+                            AND instalment.display_type = 'payment_term'
                             AND instalment.reconciled IS NOT TRUE), %s)""",
             move_id,
             invoice_date_due,

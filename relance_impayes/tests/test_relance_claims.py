@@ -196,10 +196,11 @@ class TestRelanceClaims(RelanceCommon):
 
     def test_contract_rate_below_every_floor_is_refused(self):
         # lowest floor of the table: 2023-H1, 3 x 2.06 = 6.18 %; today's (2026-H1) 7.86 %
-        with self.assertRaisesRegex(ValidationError, "below the legal floor of every half-year"):
+        with self.assertRaisesRegex(ValidationError, "below the legal floor of every half-year"), self.cr.savepoint():
             self.customer.relance_penalty_rate = 6.0
-        with self.assertRaisesRegex(ValidationError, r"below the legal minimum of 7\.86"):
+        with self.assertRaisesRegex(ValidationError, r"below the legal minimum of 7\.86"), self.cr.savepoint():
             self.customer.relance_penalty_rate = 7.0
+        self.env.invalidate_all()
         self.assertEqual(self.customer.relance_penalty_rate, 0.0, "nothing changed")
 
     # ------------------------------------------------------------------
@@ -235,6 +236,13 @@ class TestRelanceClaims(RelanceCommon):
         self.assertNotIn(disputed.name, cerfa)
         self.assertIn(inv.name, cerfa)
         # penalty invoices: refused for the disputed invoice alone, skipped with the other
+        revenue = self.company_data["default_account_revenue"]
+        self.company.write(
+            {
+                "relance_interest_account_id": revenue.copy({"code": "763198"}).id,
+                "relance_indemnity_account_id": revenue.copy({"code": "758198"}).id,
+            }
+        )
         wizard = self.env["relance.penalty.invoice"].create({"date": TODAY, "move_ids": [Command.set(disputed.ids)]})
         self.assertIn("under dispute", wizard.summary)
         with self.assertRaisesRegex(UserError, "under dispute"):
