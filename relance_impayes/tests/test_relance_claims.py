@@ -247,7 +247,9 @@ class TestRelanceClaims(RelanceCommon):
         self.assertIn("under dispute", wizard.summary)
         with self.assertRaisesRegex(UserError, "under dispute"):
             wizard.action_create()
-        wizard = self.env["relance.penalty.invoice"].create({"date": TODAY, "partner_ids": [Command.set(self.customer.ids)]})
+        wizard = self.env["relance.penalty.invoice"].create(
+            {"date": TODAY, "partner_ids": [Command.set(self.customer.ids)]}
+        )
         action = wizard.action_create()
         penalty_invoice = self.env["account.move"].browse(action["res_id"])
         self.assertEqual(penalty_invoice.invoice_line_ids.relance_penalty_source_id, inv)
@@ -294,5 +296,7 @@ class TestRelanceClaims(RelanceCommon):
             self.assertFalse(comm.validation_reason)
             self.assertFalse(comm.activity_ids, "the to-do is done")
             res = inv._relance_penalties(on)
-            self.assertEqual([(p["half_year"], p["rate"], p["fallback"]) for p in res["periods"]][-1], ("2026-H2", 12.4, False))
+            self.assertEqual(
+                [(p["half_year"], p["rate"], p["fallback"]) for p in res["periods"]][-1], ("2026-H2", 12.4, False)
+            )
             self.assertFalse(res["warnings"])
