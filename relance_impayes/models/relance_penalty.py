@@ -208,7 +208,7 @@ class RelancePenalty(models.AbstractModel):
                     half_year=label(period["half_year"]),
                     fallback=label(period["fallback_half_year"]),
                 )
-            elif not table:
+            elif not table and period["rate_kind"] != "contract":
                 message = self.env._(
                     "No reference rate for %(half_year)s: no interest was computed. Record the rates of the "
                     "half-year in the reference rates.",
