@@ -30,6 +30,7 @@
         "views/relance_policy_views.xml",
         "views/relance_level_views.xml",
         "views/relance_communication_views.xml",
+        "views/relance_communication_claims_views.xml",
         "views/relance_interaction_views.xml",
         "views/relance_promise_views.xml",
         "views/relance_payment_plan_views.xml",

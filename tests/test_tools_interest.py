@@ -103,3 +103,74 @@ def test_half_years():
     assert interest.half_year_label((2025, 2)) == "2025-H2"
     assert interest.half_year_start((2025, 2)) == date(2025, 7, 1)
     assert interest.next_half_year_start(date(2025, 12, 31)) == date(2026, 1, 1)
+
+
+# ----------------------------------------------------------------------
+# Instalments and the contract floor
+# ----------------------------------------------------------------------
+def test_instalments_each_bear_interest_from_their_own_due_date():
+    # 10 000 invoiced 01/05/2025, 50 % due 31/05 and 50 % due 30/06, computed 31/07/2025:
+    # first: 5 000 x 13.15 % x 30 / 365 = 54.0411 (June) + 5 000 x 12.15 % x 31 / 365 = 51.5959 (July)
+    # second: 5 000 x 12.15 % x 31 / 365 = 51.5959; 157.24 once each period is rounded to the cent
+    instalments = [(date(2025, 6, 30), 5000.0, []), (date(2025, 5, 31), 5000.0, [])]
+    periods = interest.instalment_periods(instalments, date(2025, 7, 31), interest.rate_lookup(LEGAL), "legal")
+    assert [(p["date_due"], p["date_from"], p["days"], p["rate"], round(p["interest"], 2)) for p in periods] == [
+        (date(2025, 5, 31), date(2025, 6, 1), 30, 13.15, 54.04),
+        (date(2025, 5, 31), date(2025, 7, 1), 31, 12.15, 51.60),
+        (date(2025, 6, 30), date(2025, 7, 1), 31, 12.15, 51.60),
+    ]
+    assert sum(round(p["interest"], 2) for p in periods) == pytest.approx(157.24, abs=1e-9)
+    assert interest.instalments_days_late(instalments, date(2025, 7, 31)) == 61
+    assert interest.instalments_unpaid_at(instalments, date(2025, 7, 31)) == 10000.0
+
+
+def test_paid_instalment_stops_at_its_payment_and_one_due_date_is_the_plain_case():
+    events = [(date(2025, 6, 10), 5000.0)]
+    instalments = [(date(2025, 5, 31), 5000.0, events), (date(2025, 6, 30), 5000.0, [])]
+    periods = interest.instalment_periods(instalments, date(2025, 7, 31), interest.rate_lookup(LEGAL), "legal")
+    # 01/06 -> 10/06: 5 000 x 13.15 % x 10 / 365 = 18.0137
+    assert [(p["date_due"], p["days"], round(p["interest"], 2)) for p in periods] == [
+        (date(2025, 5, 31), 10, 18.01),
+        (date(2025, 6, 30), 31, 51.60),
+    ]
+    assert interest.instalments_days_late(instalments, date(2025, 6, 20)) == 10, "first paid 10 days late"
+    single = interest.instalment_periods(
+        [(date(2025, 6, 15), 10000.0, [])], date(2025, 7, 15), interest.rate_lookup(LEGAL), "legal"
+    )
+    plain = interest.interest_periods(
+        date(2025, 6, 15), date(2025, 7, 15), 10000.0, [], interest.rate_lookup(LEGAL), "legal"
+    )
+    assert [{k: v for k, v in p.items() if k != "date_due"} for p in single] == plain
+
+
+def test_instalments_of_a_consumer_run_from_the_formal_notice():
+    instalments = [(date(2025, 5, 31), 1000.0, []), (date(2025, 6, 30), 1000.0, [])]
+    periods = interest.instalment_periods(
+        instalments, date(2025, 7, 10), interest.flat_rate(2.76), "legal_interest", not_before=date(2025, 6, 30)
+    )
+    assert [(p["date_due"], p["date_from"], p["days"]) for p in periods] == [
+        (date(2025, 5, 31), date(2025, 7, 1), 10),
+        (date(2025, 6, 30), date(2025, 7, 1), 10),
+    ]
+
+
+def test_contract_rate_is_raised_to_the_floor_of_each_half_year():
+    floors = interest.rate_lookup({(2024, 1): 15.21, (2024, 2): 14.76, (2025, 2): 8.28})
+    lookup = interest.floored_lookup(12.0, floors)
+    assert lookup((2024, 1)) == (15.21, None, True)
+    assert lookup((2024, 2)) == (14.76, None, True)
+    assert lookup((2025, 2)) == (12.0, None, False)
+    assert interest.floored_lookup(9.0, floors)((2025, 2)) == (9.0, None, False)
+    assert interest.floored_lookup(8.28, floors)((2025, 2)) == (8.28, None, False), "at the floor: kept"
+    # a half-year without a floor: the latest known one, said so
+    assert interest.floored_lookup(9.0, floors)((2026, 2)) == (9.0, (2025, 2), False)
+    # 10 000 x 15.21 % x 15 / 365 = 62.5068 ; 10 000 x 14.76 % x 15 / 365 = 60.6575
+    periods = interest.interest_periods(date(2024, 6, 15), date(2024, 7, 15), 10000.0, [], lookup, "contract")
+    assert [(p["half_year"], p["rate"], p["floored"], round(p["interest"], 2)) for p in periods] == [
+        ("2024-H1", 15.21, True, 62.51),
+        ("2024-H2", 14.76, True, 60.66),
+    ]
+    flat = interest.interest_periods(
+        date(2024, 6, 15), date(2024, 7, 15), 10000.0, [], interest.flat_rate(20.0), "contract"
+    )
+    assert not any(p["floored"] for p in flat)

@@ -106,6 +106,8 @@ class AccountMove(models.Model):
         "relance_level_id",
         "relance_date",
         "invoice_date_due",
+        "line_ids.date_maturity",
+        "line_ids.reconciled",
         "payment_state",
         "state",
         "move_type",
@@ -125,13 +127,61 @@ class AccountMove(models.Model):
             move.relance_next_level_id = step.level if step else False
             move.relance_next_date = step.date if step else False
 
-    @api.depends("invoice_date_due")
+    @api.depends("invoice_date_due", "line_ids.date_maturity", "line_ids.reconciled")
     @api.depends_context("relance_date")
     def _compute_relance_days_late(self):
         today = self.env.context.get("relance_date") or fields.Date.context_today(self)
         for move in self:
-            due = move.invoice_date_due
+            due = move._relance_due_date()
             move.relance_days_late = (fields.Date.to_date(today) - due).days if due else 0
+
+    # ------------------------------------------------------------------
+    # Instalments: every receivable line is a due date (LEGAL_FR §2)
+    # ------------------------------------------------------------------
+    def _relance_instalment_lines(self):
+        """Receivable lines of the invoice, one per instalment, by due date."""
+        self.ensure_one()
+        return self.line_ids.filtered(lambda line: line.account_type == "asset_receivable").sorted(
+            lambda line: (line.date_maturity or self.invoice_date_due or self.date, line.id)
+        )
+
+    def _relance_due_date(self):
+        """The due date the reminders follow: that of the earliest instalment still unpaid, else (all
+        paid) the invoice's due date. An invoice with one due date: its ``invoice_date_due``."""
+        self.ensure_one()
+        unpaid = self._relance_instalment_lines().filtered(lambda line: not line.reconciled and line.date_maturity)
+        return unpaid[:1].date_maturity or self.invoice_date_due
+
+    def _relance_late_instalments(self, date):
+        """The instalments of the invoice late on ``date`` (due before it, something still unpaid),
+        by due date: ``[{'line', 'date_due', 'amount', 'residual', 'days_late'}]``, amounts in the
+        invoice currency, tax included."""
+        self.ensure_one()
+        date = fields.Date.to_date(date)
+        return [
+            {
+                "line": line,
+                "date_due": line.date_maturity,
+                "amount": line.amount_currency,
+                "residual": line.amount_residual_currency,
+                "days_late": (date - line.date_maturity).days,
+            }
+            for line in self._relance_instalment_lines()
+            if line.date_maturity
+            and line.date_maturity < date
+            and not line.reconciled
+            and not self.currency_id.is_zero(line.amount_residual_currency)
+        ]
+
+    @api.model
+    def _relance_due_before_domain(self, date):
+        """Invoices with an instalment due before ``date`` (for one due date: ``invoice_date_due <
+        date``)."""
+        return Domain(
+            "line_ids",
+            "any",
+            Domain("display_type", "=", "payment_term") & Domain("date_maturity", "<", date),
+        )
 
     def _compute_relance_interaction_count(self):
         counts = dict(
@@ -275,6 +325,7 @@ class AccountMove(models.Model):
         "move_type",
         "state",
         "invoice_date_due",
+        "line_ids.date_maturity",
         "currency_id",
         "amount_residual",
         "payment_state",
@@ -325,7 +376,13 @@ class AccountMove(models.Model):
     def _check_relance_penalty_sources(self):
         self.invoice_line_ids._relance_raise_penalty_source_errors()
 
-    @api.depends("invoice_date_due", "move_type", "commercial_partner_id.relance_is_consumer")
+    @api.depends(
+        "invoice_date_due",
+        "line_ids.date_maturity",
+        "line_ids.reconciled",
+        "move_type",
+        "commercial_partner_id.relance_is_consumer",
+    )
     def _compute_relance_prescription_date(self):
         limitation = self.env["relance.limitation"]
         for move in self:

@@ -195,6 +195,8 @@ class RelanceCommunication(models.Model):
         for comm in self.try_lock_for_update():
             if comm.state not in ("draft", "failed"):
                 continue
+            if comm._relance_hold_for_manager():  # penalties over a half-year without its rate: To validate
+                continue
             if comm.level_id.validation_required and not comm.validated_by_id:
                 comm.state = "to_validate"
                 continue

@@ -167,7 +167,7 @@ class RelanceEngine(models.AbstractModel):
                 steps[move.id] = self._next_step(
                     ladders[policy],
                     move.relance_level_id,
-                    move.invoice_date_due or move.invoice_date,
+                    move._relance_due_date() or move.invoice_date,
                     move.relance_date,
                     today,
                     company.relance_min_interval,
@@ -217,19 +217,15 @@ class RelanceEngine(models.AbstractModel):
         if partners is not None:
             domain &= Domain("commercial_partner_id", "in", partners.commercial_partner_id.ids)
         query = move_model._search(domain)
+        column = partial(move_model._field_to_sql, move_model._table, query=query)
         rows = self.env.execute_query(
             query.select(
-                *(
-                    move_model._field_to_sql(move_model._table, fname, query)
-                    for fname in (
-                        "id",
-                        "commercial_partner_id",
-                        "invoice_date_due",
-                        "relance_level_id",
-                        "relance_date",
-                        "amount_residual_signed",
-                    )
-                )
+                column("id"),
+                column("commercial_partner_id"),
+                self._due_date_sql(column("id"), column("invoice_date_due")),
+                column("relance_level_id"),
+                column("relance_date"),
+                column("amount_residual_signed"),
             )
         )
         if not rows:
@@ -310,6 +306,20 @@ class RelanceEngine(models.AbstractModel):
         return result
 
     @api.model
+    def _due_date_sql(self, move_id, invoice_date_due):
+        """SQL of the due date the reminders follow (``account.move._relance_due_date``): that of the
+        earliest unpaid instalment (receivable line), else the invoice's due date."""
+        return SQL(
+            """COALESCE((SELECT MIN(instalment.date_maturity)
+                           FROM account_move_line instalment
+                          WHERE instalment.move_id = %s
+                            AND instalment.display_type = 'payment_term'
+                            AND instalment.reconciled IS NOT TRUE), %s)""",
+            move_id,
+            invoice_date_due,
+        )
+
+    @api.model
     def _level_rank(self, ladder):
         """``{level id: position}`` on ``ladder``: a customer's reminder takes the highest level due
         among its invoices, and an invoice never goes down."""
@@ -320,18 +330,19 @@ class RelanceEngine(models.AbstractModel):
         """The decision for a reminder at ``level`` chosen by a person, for ``moves`` (open invoices
         of one customer): each invoice below ``level`` climbs to it, the others stay where they are."""
         rank = self._level_rank(list(level.policy_id._ladder()))
+        due_dates = {move.id: move._relance_due_date() for move in moves}
         steps = [
             InvoiceStep(
                 move_id=move.id,
                 partner_id=move.commercial_partner_id.id,
-                date_due=move.invoice_date_due,
+                date_due=due_dates[move.id],
                 level_id=move.relance_level_id.id,
                 target_level_id=level.id if rank.get(move.relance_level_id.id, -1) < rank.get(level.id, 0) else None,
                 next_date=None,
                 residual=move.amount_residual_signed,
-                days_late=(date - move.invoice_date_due).days,
+                days_late=(date - due_dates[move.id]).days,
             )
-            for move in moves.sorted(lambda m: (m.invoice_date_due, m.id))
+            for move in moves.sorted(lambda m: (due_dates[m.id], m.id))
         ]
         return PartnerDecision(
             partner_id=moves.commercial_partner_id.id,
@@ -489,5 +500,6 @@ class RelanceEngine(models.AbstractModel):
         """Invoices whose next step was a courtesy reminder that passed its due date: their next
         level is now the first one after the due date."""
         self._refresh_next_dates(
-            company, Domain("relance_next_level_id.delay", "<", 0) & Domain("invoice_date_due", "<", date)
+            company,
+            Domain("relance_next_level_id.delay", "<", 0) & self.env["account.move"]._relance_due_before_domain(date),
         )

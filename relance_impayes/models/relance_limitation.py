@@ -15,12 +15,14 @@ class RelanceLimitation(models.AbstractModel):
         """Date at which the claim of customer invoice ``move`` becomes time-barred, or ``False``.
 
         C. com. L110-4: 5 years between businesses. C. conso. L218-2: 2 years for a professional's
-        claim on a consumer. Both counted here from the due date.
+        claim on a consumer. Both counted here from the due date: of an invoice in instalments, the
+        due date of its earliest unpaid instalment (each instalment is a claim of its own, the
+        earliest is time-barred first).
         """
         if move.move_type != "out_invoice" or not move.invoice_date_due:
             return False
         years = 2 if move.commercial_partner_id.relance_is_consumer else 5
-        return move.invoice_date_due + relativedelta(years=years)
+        return move._relance_due_date() + relativedelta(years=years)
 
     @api.model
     def _domain(self, company, date=None):

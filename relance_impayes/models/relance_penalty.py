@@ -10,6 +10,9 @@ from odoo.fields import Domain
 
 from ..tools import interest
 
+RATE_TABLE_OF_KIND = {"legal": "legal", "legal_interest": "legal_interest", "contract": "floor"}
+"""Which table of ``relance.rate._relance_rate_tables`` says whether a half-year's rate is known."""
+
 
 class RelancePenalty(models.AbstractModel):
     _name = "relance.penalty"
@@ -33,6 +36,7 @@ class RelancePenalty(models.AbstractModel):
             "waived": False,
             "consumer": bool(consumer),
             "warnings": [],
+            "instalments": [],
         }
 
     # ------------------------------------------------------------------
@@ -40,24 +44,43 @@ class RelancePenalty(models.AbstractModel):
     # ------------------------------------------------------------------
     @api.model
     def _interest_rule(self, move, notice, lookups):
-        """``(start, kind, rate_for)``: from which day and at which rate interest runs on ``move``,
-        or ``None`` when none runs yet.
+        """``(not_before, kind, rate_for)``: from which day and at which rate interest runs on the
+        instalments of ``move``, or ``None`` when none runs yet.
 
-        C. com. L441-10 II: between businesses, late-payment penalties run from the day after the
-        due date, without reminder, at the rate agreed (the customer's, else the company's), failing
-        that the ECB rate + 10 points of each half-year. C. civ. 1231-6: a private customer owes no
-        such penalty, only legal interest (rate "other cases" of C. mon. fin. L313-2), and only from
-        the formal notice (``notice``, see ``account.move._relance_formal_notice_dates``).
+        C. com. L441-10 II: between businesses, late-payment penalties run from the day after each
+        instalment's due date (``not_before`` ``None``), without reminder, at the rate agreed (the
+        customer's, else the company's) raised half-year by half-year to its legal floor
+        (:meth:`_contract_lookup`), failing that the ECB rate + 10 points of each half-year. C. civ.
+        1231-6: a private customer owes no such penalty, only legal interest (rate "other cases" of
+        C. mon. fin. L313-2), and only from the formal notice (``notice``, see
+        ``account.move._relance_formal_notice_dates``).
         """
         partner, company = move.commercial_partner_id, move.company_id
         if partner.relance_is_consumer:
             if not notice:
                 return None
-            return max(move.invoice_date_due, notice), "legal_interest", lookups["legal_interest"]
+            return notice, "legal_interest", lookups["legal_interest"]
         contract = partner.relance_penalty_rate or company.relance_penalty_rate
         if contract > 0:
-            return move.invoice_date_due, "contract", interest.flat_rate(contract)
-        return move.invoice_date_due, "legal", lookups["legal"]
+            return None, "contract", self._contract_lookup(contract, lookups)
+        return None, "legal", lookups["legal"]
+
+    @api.model
+    def _contract_lookup(self, contract, lookups):
+        """The contractual rate ``contract`` of each half-year, raised to the floor of that half-year.
+
+        C. com. L441-10 II: a contractual late-payment rate can never be lower than three times the
+        legal interest rate; the legal rate is set per half-year, so a rate that was valid when
+        agreed may fall below the floor of another half-year (2024-H1: 15.21 %). The floor is
+        applied to the days of that half-year only (period flag ``floored``).
+        """
+        return interest.floored_lookup(contract, lookups["floor"])
+
+    @api.model
+    def _accrual_end(self, move, date):
+        """Last day on which interest accrues on ``move`` for a computation on ``date``: ``date``
+        itself. Override to stop it earlier (e.g. an insolvency judgment, C. com. L622-28)."""
+        return date
 
     @api.model
     def _recovery_indemnity(self, move, date, cache):
@@ -105,47 +128,61 @@ class RelancePenalty(models.AbstractModel):
                 partner = move.commercial_partner_id
                 result = self._empty_result(currency, partner.relance_is_consumer)
                 results[move.id] = result
-                base, events = self._settlements(move)
+                instalments = self._instalments(move)
                 precision = currency.rounding / 2
-                result["base"] = currency.round(interest.unpaid_at(base, events, date))
-                result["days_late"] = interest.days_late(move.invoice_date_due, date, base, events, precision)
+                result["base"] = currency.round(interest.instalments_unpaid_at(instalments, date))
+                result["days_late"] = interest.instalments_days_late(instalments, date, precision)
+                result["instalments"] = [
+                    {
+                        "date_due": due,
+                        "amount": currency.round(amount),
+                        "residual": currency.round(interest.unpaid_at(amount, events, date)),
+                        "days_late": interest.days_late(due, date, amount, events, precision),
+                    }
+                    for due, amount, events in instalments
+                ]
                 if move.relance_penalty_waived or partner.relance_penalty_waived:
                     result["waived"] = True
                     continue
                 rule = result["days_late"] and self._interest_rule(move, notices.get(move.id), lookups)
                 if not rule:
                     continue
-                start, kind, rate_for = rule
-                periods = interest.interest_periods(start, date, base, events, rate_for, kind, precision)
+                not_before, kind, rate_for = rule
+                end = self._accrual_end(move, date)
+                periods = interest.instalment_periods(instalments, end, rate_for, kind, precision, not_before)
                 for period in periods:
                     period["base"] = currency.round(period["base"])
                     period["interest"] = currency.round(period["interest"])
                 result["periods"] = periods
                 result["interest"] = currency.round(sum(period["interest"] for period in periods))
-                if kind != "contract":
-                    result["warnings"] = self._rate_warnings(periods, rate_tables[kind])
+                result["warnings"] = self._rate_warnings(periods, rate_tables[RATE_TABLE_OF_KIND[kind]])
                 result["indemnity"] = self._recovery_indemnity(move, date, indemnities)
                 result["total"] = currency.round(result["interest"] + result["indemnity"])
         return results
 
     @api.model
-    def _settlements(self, move):
-        """``(amount, events)``: the invoice total (tax included, invoice currency) and its
-        settlements as ``(date, amount)`` — payments and credit notes reconciled with it, at the
-        date of the counterpart entry."""
+    def _instalments(self, move):
+        """The instalments of ``move`` (see ``tools.interest.Instalment``): one per receivable line,
+        with its own due date (``date_maturity``), amount and settlements, by due date. An invoice
+        with a single due date has a single instalment: its total and all its settlements."""
         lines = move.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
-        events = [
-            (partial.credit_move_id.date, partial.debit_amount_currency)
-            for line in lines
-            for partial in line.matched_credit_ids
-            if partial.debit_amount_currency
-        ]
-        # A payment registered without a journal entry (no outstanding account) is not reconciled:
-        # Odoo shows the invoice "in payment"; what it left open counts as paid on the payment date.
         pending = move.matched_payment_ids.filtered(lambda p: not p.move_id and p.state in ("in_process", "paid"))
-        if pending and not move.currency_id.is_zero(move.amount_residual):
-            events.append((max(pending.mapped("date")), move.amount_residual))
-        return sum(lines.mapped("amount_currency")), events
+        pending_date = max(pending.mapped("date")) if pending else None
+        instalments = []
+        for line in lines.sorted(lambda line: (line.date_maturity or move.invoice_date_due, line.id)):
+            events = [
+                (partial.credit_move_id.date, partial.debit_amount_currency)
+                for partial in line.matched_credit_ids
+                if partial.debit_amount_currency
+            ]
+            # settlements: payments and credit notes reconciled with the line, at the date of the
+            # counterpart entry. A payment registered without a journal entry (no outstanding
+            # account) is not reconciled: Odoo shows the invoice "in payment"; what it left open
+            # counts as paid on the payment date.
+            if pending_date and not move.currency_id.is_zero(line.amount_residual_currency):
+                events.append((pending_date, line.amount_residual_currency))
+            instalments.append((line.date_maturity or move.invoice_date_due, line.amount_currency, events))
+        return instalments
 
     @api.model
     def _half_year_label(self, code):
@@ -159,13 +196,19 @@ class RelancePenalty(models.AbstractModel):
         warnings = []
         label = self._half_year_label
         for period in periods:
-            if period["fallback"]:
+            if period["fallback"] and period["rate_kind"] == "contract":
+                message = self.env._(
+                    "No reference rate for %(half_year)s: the legal floor of %(fallback)s was used.",
+                    half_year=label(period["half_year"]),
+                    fallback=label(period["fallback_half_year"]),
+                )
+            elif period["fallback"]:
                 message = self.env._(
                     "No reference rate for %(half_year)s: the rate of %(fallback)s was used.",
                     half_year=label(period["half_year"]),
                     fallback=label(period["fallback_half_year"]),
                 )
-            elif not table:
+            elif not table and period["rate_kind"] != "contract":
                 message = self.env._(
                     "No reference rate for %(half_year)s: no interest was computed. Record the rates of the "
                     "half-year in the reference rates.",
@@ -198,7 +241,9 @@ class RelancePenalty(models.AbstractModel):
     @api.model
     def _to_charge(self, moves, date):
         """What is still to invoice on ``date``: interest accrued since the last penalty invoice
-        (cumulative interest less what was charged) and the indemnity if not charged yet."""
+        (cumulative interest less what was charged) and the indemnity if not charged yet. Disputed
+        invoices are left out (:meth:`_claimable`)."""
+        moves = self._claimable(moves)
         results = self._penalties(moves, date)
         to_charge = {}
         for move in moves:
@@ -211,7 +256,8 @@ class RelancePenalty(models.AbstractModel):
                     "interest": max(interest_due, 0.0),
                     "indemnity": indemnity,
                     "result": result,
-                    "date_from": move.relance_penalty_charged_until or move.invoice_date_due,
+                    "date_from": move.relance_penalty_charged_until
+                    or min((i["date_due"] for i in result["instalments"]), default=move.invoice_date_due),
                 }
         return to_charge
 
@@ -222,7 +268,7 @@ class RelancePenalty(models.AbstractModel):
     def _partner_summaries(self, partners, date=None):
         """``{commercial partner id: {'interest', 'indemnity', 'total', 'count', 'currency'}}``:
         penalties of the customers' open overdue invoices in the current company on ``date``, in
-        company currency."""
+        company currency; disputed invoices are left out (:meth:`_claimable`)."""
         company = self.env.company
         date = self._date(date)
         commercial = partners.commercial_partner_id
@@ -237,8 +283,9 @@ class RelancePenalty(models.AbstractModel):
             Domain("company_id", "=", company.id)
             & Move._relance_open_domain()
             & Domain("commercial_partner_id", "in", commercial.ids)
-            & Domain("invoice_date_due", "<", date)
+            & Move._relance_due_before_domain(date)
         )
+        moves = self._claimable(moves)
         results = self._penalties(moves, date)
         for move in moves:
             result = results[move.id]
@@ -256,3 +303,58 @@ class RelancePenalty(models.AbstractModel):
             summary["indemnity"] = currency.round(summary["indemnity"])
             summary["total"] = currency.round(summary["interest"] + summary["indemnity"])
         return summaries
+
+    # ------------------------------------------------------------------
+    # What may be claimed, and what needs a manager first
+    # ------------------------------------------------------------------
+    @api.model
+    def _claimable(self, moves):
+        """``moves`` whose penalties may be claimed: not under an open dispute.
+
+        CPC 1405: only a certain, liquid and due claim can be recovered by an injonction de payer;
+        a disputed invoice is not certain. Its penalties are never totalled, invoiced nor put in the
+        recovery file (they are still computed on the invoice, for the staff)."""
+        return moves.filtered(lambda move: not move.relance_disputed)
+
+    @api.model
+    def _level_claims(self, level):
+        """Whether the documents of ``level`` state penalty amounts: a level that claims them, or a
+        formal notice (the registered letter always itemises the sums due)."""
+        return bool(level) and (level.penalty_mode == "claimed" or level.action_registered_letter)
+
+    @api.model
+    def _missing_half_years(self, results):
+        """Labels of the half-years charged in ``results`` (``{move id: result}``) without a
+        recorded reference rate (the rate or floor of another half-year was used, or none)."""
+        tables = self.env["relance.rate"]._relance_rate_tables()
+        known = {kind: {interest.half_year_label(key) for key in table} for kind, table in tables.items()}
+        return sorted(
+            {
+                period["half_year"]
+                for result in results.values()
+                if not result["waived"]
+                for period in result["periods"]
+                if period["fallback"] or period["half_year"] not in known[RATE_TABLE_OF_KIND[period["rate_kind"]]]
+            }
+        )
+
+    @api.model
+    def _needs_manager(self, moves, date, level=None):
+        """Why a document claiming the penalties of ``moves`` on ``date`` must wait for a manager,
+        or ``False``: it would claim interest over a half-year whose reference rate is not recorded.
+        A customer is never told about a missing rate: the manager enters it, then validates.
+
+        :param level: the reminder's level; one that states no amount (:meth:`_level_claims`) never
+            waits for this reason
+        """
+        if level is not None and not self._level_claims(level):
+            return False
+        missing = self._missing_half_years(self._penalties(self._claimable(moves), date))
+        if not missing:
+            return False
+        return self.env._(
+            "Penalties are claimed over %(half_years)s, whose reference rates are not recorded. Enter them in "
+            "Invoicing > Configuration > Penalty reference rates, then validate: the penalties will be computed "
+            "at the real rates.",
+            half_years=", ".join(self._half_year_label(code) for code in missing),
+        )

@@ -110,11 +110,13 @@ class RelanceRate(models.Model):
     def _relance_rate_tables(self):
         """Every recorded half-year in one query, as ``{rate kind: {(year, half): annual rate}}``:
         ``legal`` the default late-payment rate (ECB + 10 points), ``legal_interest`` the legal
-        interest rate (other cases)."""
+        interest rate (other cases), ``floor`` the floor of a contractual rate (3 x the legal
+        interest rate, C. com. L441-10 II, rounded to the hundredth like the rates)."""
         rates = self.sudo().search_fetch([], ["year", "half", "ecb_rate", "legal_rate_other"])
         return {
             "legal": {(rate.year, int(rate.half)): rate.ecb_rate + 10.0 for rate in rates},
             "legal_interest": {(rate.year, int(rate.half)): rate.legal_rate_other for rate in rates},
+            "floor": {(rate.year, int(rate.half)): round(3.0 * rate.legal_rate_other, 2) for rate in rates},
         }
 
     @api.model
@@ -133,7 +135,9 @@ class RelanceRate(models.Model):
     @api.model
     def _relance_check_contract_rate(self, rate, owner):
         """Refuse a contractual late-payment rate below 3 x the legal interest rate (C. com. L441-10 II)
-        of the current half-year. 0 means the legal default and is always accepted."""
+        of the current half-year. 0 means the legal default and is always accepted. A rate accepted
+        here is still raised to the floor of each half-year it is applied to
+        (``relance.penalty._contract_lookup``)."""
         if not rate:
             return
         if rate < 0:
@@ -144,6 +148,21 @@ class RelanceRate(models.Model):
                 )
             )
         floor, period = self._relance_contract_floor()
+        floors = self._relance_rate_tables()["floor"]
+        lowest = min(floors.values(), default=None)
+        if lowest is not None and float_compare(rate, lowest, precision_digits=2) < 0:
+            raise ValidationError(
+                self.env._(
+                    "The late-payment rate of %(owner)s (%(rate)s %%) is below the legal floor of every half-year "
+                    "(3 times the legal interest rate: at least %(lowest)s %%, and %(floor)s %% for %(period)s). "
+                    "Enter at least %(floor)s %%, or 0 to apply the legal rate (ECB rate + 10 points).",
+                    owner=owner,
+                    rate=f"{rate:.2f}",
+                    lowest=f"{lowest:.2f}",
+                    floor=f"{floor:.2f}",
+                    period=period,
+                )
+            )
         if floor is not None and float_compare(rate, floor, precision_digits=2) < 0:
             raise ValidationError(
                 self.env._(

@@ -133,7 +133,8 @@ class RelanceRisk(models.AbstractModel):
 
     @api.model
     def _invoice_domain(self, company, date, date_from):
-        """Posted customer invoices (penalty invoices apart) due in the window or still open."""
+        """Posted customer invoices (penalty invoices apart) with an instalment due in the window, or
+        still open."""
         return (
             Domain("company_id", "=", company.id)
             & Domain("move_type", "=", "out_invoice")
@@ -141,7 +142,14 @@ class RelanceRisk(models.AbstractModel):
             & Domain("payment_state", "!=", "reversed")
             & Domain("relance_is_penalty_invoice", "=", False)
             & (
-                (Domain("invoice_date_due", ">", date_from) & Domain("invoice_date_due", "<=", date))
+                # an instalment (receivable line) due in the window
+                Domain(
+                    "line_ids",
+                    "any",
+                    Domain("display_type", "=", "payment_term")
+                    & Domain("date_maturity", ">", date_from)
+                    & Domain("date_maturity", "<=", date),
+                )
                 | Domain("payment_state", "in", ("not_paid", "partial", "in_payment"))
             )
         )
@@ -163,27 +171,30 @@ class RelanceRisk(models.AbstractModel):
         invoices = query.select(
             SQL("%s AS id", moves._field_to_sql(table, "id", query)),
             SQL("%s AS partner_id", moves._field_to_sql(table, "commercial_partner_id", query)),
-            SQL("%s AS due", moves._field_to_sql(table, "invoice_date_due", query)),
-            SQL("%s AS total", moves._field_to_sql(table, "amount_total_signed", query)),
             SQL("%s AS payment_state", moves._field_to_sql(table, "payment_state", query)),
         )
         precision = company.currency_id.rounding / 2
+        # each instalment (receivable line) is late from its own due date (LEGAL_FR §2); an invoice
+        # with one due date has one instalment: its total at its due date
         return SQL(
             """
             WITH inv AS (
-                SELECT i.*, i.due > %(date_from)s AND i.due <= %(date)s AS in_window FROM (%(invoices)s) i
+                SELECT i.id, i.partner_id, i.payment_state, line.id AS line_id, line.date_maturity AS due,
+                       line.balance AS total,
+                       line.date_maturity > %(date_from)s AND line.date_maturity <= %(date)s AS in_window
+                  FROM (%(invoices)s) i
+                  JOIN account_move_line line ON line.move_id = i.id AND line.display_type = 'payment_term'
             ),
             settled AS (
-                SELECT line.move_id, partial.max_date AS pay_date, SUM(partial.amount) AS amount
+                SELECT partial.debit_move_id AS line_id, partial.max_date AS pay_date, SUM(partial.amount) AS amount
                   FROM inv
-                  JOIN account_move_line line ON line.move_id = inv.id AND line.display_type = 'payment_term'
-                  JOIN account_partial_reconcile partial ON partial.debit_move_id = line.id
+                  JOIN account_partial_reconcile partial ON partial.debit_move_id = inv.line_id
                  WHERE partial.max_date <= %(date)s
-                 GROUP BY line.move_id, partial.max_date
+                 GROUP BY partial.debit_move_id, partial.max_date
             ),
             pending AS (
                 SELECT rel.invoice_id AS move_id, MAX(payment.date) AS pay_date
-                  FROM inv
+                  FROM (SELECT DISTINCT id, payment_state FROM inv) inv
                   JOIN account_move__account_payment rel ON rel.invoice_id = inv.id
                   JOIN account_payment payment ON payment.id = rel.payment_id
                  WHERE inv.payment_state = 'in_payment' AND payment.move_id IS NULL
@@ -191,14 +202,15 @@ class RelanceRisk(models.AbstractModel):
                  GROUP BY rel.invoice_id
             ),
             per_inv AS (
-                SELECT inv.id, inv.partner_id, inv.due, inv.total, inv.in_window, pending.pay_date AS pending_date,
+                SELECT inv.id, inv.line_id, inv.partner_id, inv.due, inv.total, inv.in_window,
+                       pending.pay_date AS pending_date,
                        COALESCE(SUM(settled.amount), 0) AS settled,
                        COALESCE(SUM(settled.amount * GREATEST(settled.pay_date - inv.due, 0)), 0) AS settled_days,
                        COALESCE(BOOL_OR(settled.pay_date > inv.due), FALSE) AS settled_late
                   FROM inv
-                  LEFT JOIN settled ON settled.move_id = inv.id
+                  LEFT JOIN settled ON settled.line_id = inv.line_id
                   LEFT JOIN pending ON pending.move_id = inv.id
-                 GROUP BY inv.id, inv.partner_id, inv.due, inv.total, inv.in_window, pending.pay_date
+                 GROUP BY inv.id, inv.line_id, inv.partner_id, inv.due, inv.total, inv.in_window, pending.pay_date
             ),
             per_inv2 AS (
                 SELECT per_inv.*,
@@ -209,24 +221,25 @@ class RelanceRisk(models.AbstractModel):
                   FROM per_inv
             ),
             reminders AS (
-                SELECT line.move_id, COUNT(*) AS n
+                SELECT inv.partner_id, COUNT(*) AS n
                   FROM relance_communication_line line
                   JOIN relance_communication comm ON comm.id = line.communication_id
-                  JOIN inv ON inv.id = line.move_id AND inv.in_window
+                  JOIN (SELECT id, partner_id FROM inv GROUP BY id, partner_id HAVING BOOL_OR(in_window)) inv
+                    ON inv.id = line.move_id
                  WHERE comm.state = 'sent' AND comm.date <= %(date)s
-                 GROUP BY line.move_id
+                 GROUP BY inv.partner_id
             )
             SELECT p.partner_id,
-                   COUNT(*) FILTER (WHERE p.in_window),
+                   COUNT(DISTINCT p.id) FILTER (WHERE p.in_window),
                    SUM(p.total) FILTER (WHERE p.in_window),
                    SUM(p.settled_days + p.rest * p.rest_days) FILTER (WHERE p.in_window),
-                   COUNT(*) FILTER (WHERE p.in_window
+                   COUNT(DISTINCT p.id) FILTER (WHERE p.in_window
                                       AND (p.settled_late OR (p.rest > %(precision)s AND p.rest_days > 0))),
-                   SUM(r.n) FILTER (WHERE p.in_window),
+                   MAX(r.n),
                    SUM(p.rest) FILTER (WHERE p.due < %(date)s AND p.pending_date IS NULL),
                    SUM(p.rest * (%(date)s - p.due)) FILTER (WHERE p.due < %(date)s AND p.pending_date IS NULL)
               FROM per_inv2 p
-              LEFT JOIN reminders r ON r.move_id = p.id
+              LEFT JOIN reminders r ON r.partner_id = p.partner_id
              GROUP BY p.partner_id
             """,
             invoices=invoices,

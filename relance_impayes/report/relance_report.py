@@ -32,26 +32,32 @@ class RelanceReportMixin(models.AbstractModel):
 
     @api.model
     def _penalty_rows(self, moves, on):
-        """Per overdue invoice: principal, penalties and indemnity at ``on``, in the invoice's
-        currency, with totals converted to the company currency at that date."""
+        """Per overdue invoice: principal of its late instalments, penalties and indemnity at
+        ``on``, in the invoice's currency, with totals converted to the company currency at that
+        date. Disputed invoices are never claimed (``relance.penalty._claimable``): they are
+        returned apart, under ``disputed``, with their amount still due."""
         rows, totals = [], {"principal": 0.0, "interest": 0.0, "indemnity": 0.0, "total": 0.0}
-        results = moves._relance_penalties_batch(on)
-        for move in moves.sorted(lambda m: (m.invoice_date_due, m.id)):
+        claimable = self.env["relance.penalty"]._claimable(moves)
+        results = claimable._relance_penalties_batch(on)
+        for move in claimable.sorted(lambda m: (m._relance_due_date(), m.id)):
             penalties = results[move.id]
             if penalties["days_late"] <= 0:
                 continue
-            rows.append({"move": move, "penalties": penalties, "principal": move.amount_residual})
+            instalments = move._relance_late_instalments(on)
+            principal = sum(instalment["residual"] for instalment in instalments)
+            rows.append({"move": move, "penalties": penalties, "principal": principal, "instalments": instalments})
             company = move.company_id
             for key, amount in (
-                ("principal", move.amount_residual),
+                ("principal", principal),
                 ("interest", penalties["interest"]),
                 ("indemnity", penalties["indemnity"]),
             ):
                 converted = move.currency_id._convert(amount, company.currency_id, company, on)
                 totals[key] += converted
                 totals["total"] += converted
+        # for the staff only (the invoice form shows them): never printed for a customer
         warnings = sorted({w for row in rows for w in row["penalties"]["warnings"]})
-        return {"rows": rows, "totals": totals, "warnings": warnings}
+        return {"rows": rows, "totals": totals, "warnings": warnings, "disputed": moves - claimable}
 
     @api.model
     def _qr_code(self, company, amount, reference, debtor):
@@ -134,16 +140,25 @@ class ReportDossierRecouvrement(models.AbstractModel):
     @api.model
     def _get_report_values(self, docids, data=None):
         values = super()._get_report_values(docids, data)
-        values["open_invoices"] = lambda partner: self.env["account.move"].search(
-            self.env["account.move"]._relance_open_domain()
-            & fields.Domain("company_id", "=", self.env.company.id)
-            & fields.Domain("commercial_partner_id", "=", partner.commercial_partner_id.id)
+        values["open_invoices"] = lambda partner: self._open_invoices(partner).filtered(
+            lambda move: not move.relance_disputed
         )
+        values["disputed_invoices"] = lambda partner: self._open_invoices(partner).filtered("relance_disputed")
         values["history"] = lambda partner: self.env["relance.interaction"].search(
             [("partner_id", "=", partner.commercial_partner_id.id), ("company_id", "=", self.env.company.id)],
             order="date, id",
         )
         return values
+
+    @api.model
+    def _open_invoices(self, partner):
+        """Open invoices of the customer: the claim (undisputed, CPC 1405) and, apart, those under
+        dispute, shown but never in the total nor in the order for payment."""
+        return self.env["account.move"].search(
+            self.env["account.move"]._relance_open_domain()
+            & fields.Domain("company_id", "=", self.env.company.id)
+            & fields.Domain("commercial_partner_id", "=", partner.commercial_partner_id.id)
+        )
 
 
 class ReportPaymentPlan(models.AbstractModel):

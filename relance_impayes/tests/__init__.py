@@ -12,6 +12,7 @@ from . import test_relance_engine_rules
 from . import test_relance_report_offline
 from . import test_relance_evidence
 from . import test_relance_faults
+from . import test_relance_claims
 from . import test_relance_portal
 from . import test_relance_access
 from . import test_relance_access_lock

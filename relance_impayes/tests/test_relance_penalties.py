@@ -163,16 +163,18 @@ class TestRelancePenalties(RelanceCommon):
         self.assertEqual(res_b["periods"][0]["rate_kind"], "contract")
         self.assertAmounts(res_b, 46.85, 40.0, 86.85)
 
-    def test_contract_rate_is_flat_across_half_years(self):
+    def test_contract_rate_is_flat_across_half_years_above_their_floor(self):
         self.company.relance_penalty_rate = 10.0
         inv = self._invoice(self.customer, 10000, date(2025, 6, 15))
         res = inv._relance_penalties(date=date(2025, 7, 15))
-        # 10 000 x 10 % x 15 / 365 = 41.0959 -> 41.10, twice
+        # 2025-H1: 10 % is below that half-year's floor (3 x 3.71 = 11.13 %): raised to it (LEGAL_FR §2),
+        # 10 000 x 11.13 % x 15 / 365 = 45.7397 -> 45.74; 2025-H2 (floor 8.28 %): 10 000 x 10 % x 15 / 365
+        # = 41.0959 -> 41.10
         self.assertEqual(
-            [(p["half_year"], p["rate"], p["interest"]) for p in res["periods"]],
-            [("2025-H1", 10.0, 41.10), ("2025-H2", 10.0, 41.10)],
+            [(p["half_year"], p["rate"], p["floored"], p["interest"]) for p in res["periods"]],
+            [("2025-H1", 11.13, True, 45.74), ("2025-H2", 10.0, False, 41.10)],
         )
-        self.assertAmounts(res, 82.20, 40.0, 122.20)
+        self.assertAmounts(res, 86.84, 40.0, 126.84)
 
     # ------------------------------------------------------------------
     # (d) floor

@@ -21,10 +21,15 @@ ONE_DAY = timedelta(days=1)
 HalfYear = tuple[int, int]
 """``(year, half)`` with ``half`` 1 (from 1 January) or 2 (from 1 July)."""
 
-RateLookup = Callable[[HalfYear], tuple[float | None, HalfYear | None]]
-"""``lookup(half_year) -> (rate, fallback)``: the annual rate in percent for the half-year, and the
-half-year whose rate was used instead when it is not known (``None`` when it is). ``rate`` is
-``None`` when no rate at all is available."""
+RateLookup = Callable[[HalfYear], tuple]
+"""``lookup(half_year) -> (rate, fallback)`` or ``(rate, fallback, floored)``: the annual rate in
+percent for the half-year, the half-year whose rate was used instead when it is not known (``None``
+when it is), and whether a contractual rate was raised to the legal floor of the half-year
+(:func:`floored_lookup`). ``rate`` is ``None`` when no rate at all is available."""
+
+Instalment = tuple[Date, float, list[tuple[Date, float]]]
+"""``(due date, amount, settlements)`` of one instalment (one receivable line of an invoice):
+its own due date, its amount (tax included) and its own ``(date, amount)`` settlements."""
 
 
 def half_year_of(day: Date) -> HalfYear:
@@ -65,6 +70,21 @@ def rate_lookup(rates: dict[HalfYear, float]) -> RateLookup:
 def flat_rate(rate: float) -> RateLookup:
     """Lookup of a contractual rate: the same for every half-year."""
     return lambda half_year: (rate, None)
+
+
+def floored_lookup(rate: float, floor_for: RateLookup) -> RateLookup:
+    """Lookup of a contractual rate raised, half-year by half-year, to the legal floor of that
+    half-year (C. com. L441-10 II: never below 3 x the legal interest rate). ``floor_for`` is the
+    :func:`rate_lookup` of the floors: a half-year without a floor uses the one it falls back to
+    and says so (``fallback``)."""
+
+    def lookup(half_year: HalfYear):
+        floor, fallback = floor_for(half_year)
+        if floor is not None and round(floor - rate, 6) > 0:
+            return floor, fallback, True
+        return rate, fallback, False
+
+    return lookup
 
 
 def unpaid_at(base: float, events: Iterable[tuple[Date, float]], day: Date) -> float:
@@ -112,8 +132,9 @@ def interest_periods(
     :param rate_kind: stored as is in each period (``legal``, ``contract``, ``legal_interest``)
     :param precision: an unpaid amount below it counts as paid
     :return: periods as dicts with ``date_from``, ``date_to`` (inclusive), ``days``, ``base``,
-        ``rate``, ``rate_kind``, ``half_year``, ``fallback``, ``fallback_half_year`` and the
-        unrounded ``interest``; periods with nothing left unpaid are left out.
+        ``rate``, ``rate_kind``, ``half_year``, ``fallback``, ``fallback_half_year``, ``floored``
+        (contractual rate raised to the legal floor) and the unrounded ``interest``; periods with
+        nothing left unpaid are left out.
     """
     events = sorted((pay_date, amount) for pay_date, amount in events if amount)
     first = start + ONE_DAY
@@ -133,8 +154,9 @@ def interest_periods(
             continue
         days = (next_from - date_from).days
         half_year = half_year_of(date_from)
-        rate, fallback = rate_for(half_year)
-        rate = rate or 0.0
+        found = rate_for(half_year)
+        rate, fallback = found[0] or 0.0, found[1]
+        floored = bool(found[2]) if len(found) > 2 else False
         periods.append(
             {
                 "date_from": date_from,
@@ -146,7 +168,49 @@ def interest_periods(
                 "half_year": half_year_label(half_year),
                 "fallback": fallback is not None,
                 "fallback_half_year": half_year_label(fallback) if fallback else False,
+                "floored": floored,
                 "interest": amount * rate / 100.0 * days / 365.0,
             }
         )
+    return periods
+
+
+# ----------------------------------------------------------------------
+# Invoices with several due dates (instalments)
+# ----------------------------------------------------------------------
+def instalments_days_late(instalments: Iterable[Instalment], date: Date, precision: float = 0.005) -> int:
+    """Days of delay of an invoice on ``date``: those of its most late instalment, each counted
+    from its own due date (:func:`days_late`); 0 when every instalment was paid in time."""
+    return max(
+        (days_late(due, date, amount, events, precision) for due, amount, events in instalments),
+        default=0,
+    )
+
+
+def instalments_unpaid_at(instalments: Iterable[Instalment], day: Date) -> float:
+    """What is still unpaid of the whole invoice at the end of ``day``."""
+    return sum(unpaid_at(amount, events, day) for _due, amount, events in instalments)
+
+
+def instalment_periods(
+    instalments: Iterable[Instalment],
+    end: Date,
+    rate_for: RateLookup,
+    rate_kind: str,
+    precision: float = 0.005,
+    not_before: Date | None = None,
+) -> list[dict]:
+    """:func:`interest_periods` of each instalment, from the day after its own due date (LEGAL_FR
+    §2: each instalment is late from its own due date), ordered by due date then period. Each
+    period also holds ``date_due``, the due date of its instalment.
+
+    :param not_before: interest runs from the day after ``max(due date, not_before)`` (the formal
+        notice of a private customer, C. civ. 1231-6); ``None``: from the due date.
+    """
+    periods = []
+    for due, amount, events in sorted(instalments, key=lambda instalment: instalment[0]):
+        start = max(due, not_before) if not_before else due
+        for period in interest_periods(start, end, amount, events, rate_for, rate_kind, precision):
+            period["date_due"] = due
+            periods.append(period)
     return periods

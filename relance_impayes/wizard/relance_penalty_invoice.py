@@ -32,16 +32,30 @@ class RelancePenaltyInvoice(models.TransientModel):
                 & Domain("state", "=", "posted")
                 & Domain("company_id", "=", self.env.company.id)
                 & Domain("commercial_partner_id", "in", self.partner_ids.commercial_partner_id.ids)
-                & Domain("invoice_date_due", "<", self.date)
+                & self.env["account.move"]._relance_due_before_domain(self.date)
             )
         return moves.filtered(lambda m: m.company_id == self.env.company and not m.relance_is_penalty_invoice)
+
+    def _disputed_message(self, sources):
+        """The sentence saying which invoices are left out because they are disputed (their
+        penalties are not a certain claim, see ``relance.penalty._claimable``), or ``False``."""
+        disputed = sources - self.env["relance.penalty"]._claimable(sources)
+        if not disputed:
+            return False
+        return self.env._(
+            "Left out, under dispute: %(invoices)s. Their penalties can be invoiced once the dispute is closed.",
+            invoices=", ".join(disputed.mapped("name")),
+        )
 
     @api.depends("date", "partner_ids", "move_ids")
     def _compute_summary(self):
         for wizard in self:
-            charges = self.env["relance.penalty"]._to_charge(wizard._source_moves(), wizard.date) if wizard.date else {}
+            sources = wizard._source_moves()
+            charges = self.env["relance.penalty"]._to_charge(sources, wizard.date) if wizard.date else {}
+            disputed = wizard._disputed_message(sources)
+            note = Markup("<p class='text-warning'>%s</p>") % disputed if disputed else Markup()
             if not charges:
-                wizard.summary = Markup("<p>%s</p>") % self.env._("Nothing to charge on this date.")
+                wizard.summary = Markup("<p>%s</p>") % self.env._("Nothing to charge on this date.") + note
                 continue
             rows = Markup().join(
                 Markup(
@@ -54,11 +68,14 @@ class RelancePenaltyInvoice(models.TransientModel):
                 )
                 for move in self.env["account.move"].browse(charges)
             )
-            wizard.summary = Markup(
-                "<table class='table table-sm'><thead><tr><th>{}</th><th>{}</th><th class='text-end'>{}</th>"
-                "<th class='text-end'>{}</th></tr></thead><tbody>{}</tbody></table>"
-            ).format(
-                self.env._("Invoice"), self.env._("Customer"), self.env._("Interest"), self.env._("Indemnity"), rows
+            wizard.summary = (
+                Markup(
+                    "<table class='table table-sm'><thead><tr><th>{}</th><th>{}</th><th class='text-end'>{}</th>"
+                    "<th class='text-end'>{}</th></tr></thead><tbody>{}</tbody></table>"
+                ).format(
+                    self.env._("Invoice"), self.env._("Customer"), self.env._("Interest"), self.env._("Indemnity"), rows
+                )
+                + note
             )
 
     def _check_date(self):
@@ -122,6 +139,8 @@ class RelancePenaltyInvoice(models.TransientModel):
         sources = self._source_moves()
         self._lock_sources(sources)
         charges = self.env["relance.penalty"]._to_charge(sources, self.date)
+        if not charges and self._disputed_message(sources):
+            raise UserError(self._disputed_message(sources))
         if not charges:
             raise UserError(self.env._("Nothing to charge: no penalty accrued since the last penalty invoice."))
         groups = defaultdict(list)
