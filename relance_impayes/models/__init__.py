@@ -37,3 +37,5 @@ from . import relance_demo_history
 from . import ir_actions_report
 from . import ir_attachment
 from . import relance_communication_evidence
+from . import relance_insolvency
+from . import relance_insolvency_declaration

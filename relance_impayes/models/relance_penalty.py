@@ -60,6 +60,12 @@ class RelancePenalty(models.AbstractModel):
         return move.invoice_date_due, "legal", lookups["legal"]
 
     @api.model
+    def _accrual_end(self, move, date):
+        """Last day penalties accrue on ``move`` when computed on ``date``: ``date`` itself. A rule
+        that stops the accrual earlier overrides it (an insolvency judgment, C. com. L622-28)."""
+        return date
+
+    @api.model
     def _recovery_indemnity(self, move, date, cache):
         """Fixed indemnity for recovery costs owed on ``move`` paid late, in the invoice currency.
 
@@ -108,7 +114,8 @@ class RelancePenalty(models.AbstractModel):
                 base, events = self._settlements(move)
                 precision = currency.rounding / 2
                 result["base"] = currency.round(interest.unpaid_at(base, events, date))
-                result["days_late"] = interest.days_late(move.invoice_date_due, date, base, events, precision)
+                end = self._accrual_end(move, date)
+                result["days_late"] = interest.days_late(move.invoice_date_due, end, base, events, precision)
                 if move.relance_penalty_waived or partner.relance_penalty_waived:
                     result["waived"] = True
                     continue
@@ -116,7 +123,7 @@ class RelancePenalty(models.AbstractModel):
                 if not rule:
                     continue
                 start, kind, rate_for = rule
-                periods = interest.interest_periods(start, date, base, events, rate_for, kind, precision)
+                periods = interest.interest_periods(start, end, base, events, rate_for, kind, precision)
                 for period in periods:
                     period["base"] = currency.round(period["base"])
                     period["interest"] = currency.round(period["interest"])
