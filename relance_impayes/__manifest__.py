@@ -51,6 +51,8 @@
         "security/relance_insolvency_security.xml",
         "report/relance_integrity_reports.xml",
         "report/relance_integrity_templates.xml",
+        "views/portal_templates.xml",
+        "views/relance_policy_portal_views.xml",
     ],
     "demo": [
         "demo/relance_demo.xml",
