@@ -87,7 +87,7 @@ class RelanceDemo(models.AbstractModel):
                 "mandataire_id": mandataire.id,
                 "bodacc_date": judgment + timedelta(days=12),
                 "retention_of_title": "Chambre froide livrée le "
-                + fields.Date.to_string(today - timedelta(days=95))
+                + self.env["relance.insolvency"]._written_date(today - timedelta(days=95), "fr_FR")
                 + " sous clause de réserve de propriété (article 9 des conditions générales de vente).",
             }
         )

@@ -141,28 +141,30 @@ class RelanceInsolvency(models.Model):
                     )
                 )
 
-    @api.constrains("partner_id", "company_id", "state")
-    def _check_one_open(self):
-        for procedure in self.filtered(lambda p: p.state != "closed"):
-            other = self.sudo().search(
-                [
-                    ("id", "!=", procedure.id),
-                    ("partner_id", "=", procedure.partner_id.id),
-                    ("company_id", "=", procedure.company_id.id),
-                    ("state", "!=", "closed"),
-                ],
-                limit=1,
-            )
-            if other:
-                raise ValidationError(
-                    self.env._(
-                        "%(customer)s already has an open insolvency procedure in %(company)s (%(procedure)s): "
-                        "close it before recording another one.",
-                        customer=procedure.partner_id.display_name,
-                        company=procedure.company_id.name,
-                        procedure=other.display_name,
-                    )
+    def _check_one_open(self, partner_id, company_id):
+        """One open procedure per customer and company. Checked before the database's unique index
+        would refuse the row, so that the person reads why."""
+        partner = self.env["res.partner"].browse(partner_id)
+        company = self.env["res.company"].browse(company_id)
+        other = self.sudo().search(
+            [
+                ("id", "not in", self.ids),
+                ("partner_id", "=", partner.id),
+                ("company_id", "=", company.id),
+                ("state", "!=", "closed"),
+            ],
+            limit=1,
+        )
+        if other:
+            raise ValidationError(
+                self.env._(
+                    "%(customer)s already has an open insolvency procedure in %(company)s (%(procedure)s): "
+                    "close it before recording another one.",
+                    customer=partner.display_name,
+                    company=company.name,
+                    procedure=other.sudo().display_name,
                 )
+            )
 
     # ------------------------------------------------------------------
     # Effects: credit hold, the manager's to-do
@@ -173,6 +175,8 @@ class RelanceInsolvency(models.Model):
         for vals in vals_list:
             if vals.get("partner_id"):
                 vals["partner_id"] = partner_model.browse(vals["partner_id"]).commercial_partner_id.id
+            if vals.get("state", "open") != "closed":
+                self.browse()._check_one_open(vals.get("partner_id"), vals.get("company_id") or self.env.company.id)
         procedures = super().create(vals_list)
         procedures._apply_effects()
         return procedures
@@ -180,6 +184,12 @@ class RelanceInsolvency(models.Model):
     def write(self, vals):
         if vals.get("partner_id"):
             vals["partner_id"] = self.env["res.partner"].browse(vals["partner_id"]).commercial_partner_id.id
+        if vals.keys() & {"partner_id", "company_id", "state"}:
+            for procedure in self:
+                if vals.get("state", procedure.state) != "closed":
+                    procedure._check_one_open(
+                        vals.get("partner_id", procedure.partner_id.id), vals.get("company_id", procedure.company_id.id)
+                    )
         before = self.partner_id
         result = super().write(vals)
         if vals.keys() & {"partner_id", "company_id", "state", "judgment_date", "bodacc_date", "kind", "court"}:

@@ -71,13 +71,28 @@ class RelanceInsolvency(models.Model):
         return dict(self._fields["kind"]._description_selection(self.env))[self.kind]
 
     @api.model
+    def _siren(self, partner):
+        """The SIREN (9 digits, « 552 100 554 ») of a company whose registry number is a SIREN or a SIRET."""
+        registry = partner.company_registry or (partner.company_id.company_registry if partner.is_company else "")
+        digits = "".join(char for char in registry or "" if char.isdigit())
+        if len(digits) not in (9, 14):
+            return registry or ""
+        return " ".join((digits[0:3], digits[3:6], digits[6:9]))
+
+    @api.model
+    def _one_line_address(self, partner):
+        lines = partner._display_address(without_company=True).split("\n")
+        return ", ".join(line.strip() for line in lines if line.strip())
+
+    @api.model
     def _written_date(self, value, lang=None):
         """A date written out as letters want it: « 1er décembre 2026 » in French (LEGAL_FR §11),
         the language's long form otherwise."""
         if not value:
             return ""
+        value = fields.Date.to_date(value)
         lang = lang or self.env.lang or "en_US"
-        text = babel_format_date(fields.Date.to_date(value), "d MMMM y", locale=lang)
+        text = babel_format_date(value, "d MMMM y", locale=lang)
         if lang.startswith("fr") and value.day == 1:
             text = "1er" + text[1:]
         return text
