@@ -1,3 +1,4 @@
+import re
 import subprocess
 import tempfile
 from datetime import date, timedelta
@@ -214,11 +215,11 @@ class TestRelanceInsolvency(RelanceCommon):
             not_due.name,
             "échue",
             "à échoir",
-            f"10{NBSP}000,00{NBSP}€",
-            f"57,37{NBSP}€",
-            f"40,00{NBSP}€",
-            f"10{NBSP}097,37{NBSP}€",
-            f"11{NBSP}297,37{NBSP}€",
+            f"10{NBSP}000,00",
+            "57,37",
+            "40,00",
+            f"10{NBSP}097,37",
+            f"11{NBSP}297,37",
             "chirographaire",
             "Réserve de propriété",
             "Chambre froide livrée le 16 mai 2025",
@@ -228,6 +229,12 @@ class TestRelanceInsolvency(RelanceCommon):
         ]
         for text in expected:
             self.assertIn(text, html)
+        # French amounts (« 14 435,68 € »): non-breaking spaces around the currency symbol
+        symbol = self.company.currency_id.symbol
+        self.assertRegex(html, f"(57,37{NBSP}{re.escape(symbol)}|{re.escape(symbol)}{NBSP}57,37)")
+        french = procedure.with_context(lang="fr_FR")
+        self.assertEqual(french._format_amount(14435.68, self.env.ref("base.EUR")), f"14{NBSP}435,68{NBSP}€")
+        self.assertEqual(french._written_date(date(2026, 12, 1)), "1er décembre 2026")
         self.assertNotIn("Claim declaration", html, "all in French")
 
     def test_declaration_of_a_consumer_claims_no_indemnity(self):
