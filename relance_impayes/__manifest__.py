@@ -46,6 +46,10 @@
         "report/relance_aging_reports.xml",
         "report/relance_aging_templates.xml",
         "views/relance_menus.xml",
+        "views/relance_insolvency_views.xml",
+        "report/relance_insolvency_reports.xml",
+        "report/relance_insolvency_templates.xml",
+        "security/relance_insolvency_security.xml",
         "report/relance_integrity_reports.xml",
         "report/relance_integrity_templates.xml",
         "views/portal_templates.xml",
@@ -54,6 +58,7 @@
     "demo": [
         "demo/relance_demo.xml",
         "demo/relance_credit_demo.xml",
+        "demo/relance_insolvency_demo.xml",
     ],
     "assets": {
         "web.assets_tests": [

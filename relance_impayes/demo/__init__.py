@@ -1,4 +1,5 @@
 from . import relance_demo
 from . import relance_demo_history
 from . import relance_credit_demo
+from . import relance_insolvency_demo
 from . import relance_demo_history_write

@@ -32,6 +32,8 @@ from . import relance_communication_sweep
 from . import relance_engine_faults
 from . import mail_mail_headers
 from . import relance_communication_claims
+from . import relance_insolvency
+from . import relance_insolvency_declaration
 from . import relance_portal
 from . import relance_interaction_portal
 from . import account_move_access

@@ -129,6 +129,12 @@ class RelanceCredit(models.AbstractModel):
         }
 
     @api.model
+    def _causes(self, company, only=None):
+        """``{partner id: (cause, reason)}``: every automatic cause of hold of the customers of
+        ``company`` (``only``: those ids); a later cause wins. Override to add one."""
+        return self._limit_causes(company, only) | self._level_causes(company, only)
+
+    @api.model
     def _update_holds(self, company, partners=None):
         """Hold the customers of ``company`` that have a cause, lift the automatic holds whose cause
         is gone. A hold set by hand stays until a manager lifts it. A few queries for all customers
@@ -139,7 +145,7 @@ class RelanceCredit(models.AbstractModel):
         credit = self.with_company(company)
         partner_model = self.env["res.partner"].sudo().with_company(company)
         only = partners.commercial_partner_id.ids if partners is not None else None
-        causes = credit._limit_causes(company, only) | credit._level_causes(company, only)
+        causes = credit._causes(company, only)
         held_domain = Domain("relance_credit_hold", "=", True)
         if only is not None:
             held_domain &= Domain("id", "in", only)

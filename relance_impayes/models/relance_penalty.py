@@ -130,8 +130,9 @@ class RelancePenalty(models.AbstractModel):
                 results[move.id] = result
                 instalments = self._instalments(move)
                 precision = currency.rounding / 2
+                end = self._accrual_end(move, date)
                 result["base"] = currency.round(interest.instalments_unpaid_at(instalments, date))
-                result["days_late"] = interest.instalments_days_late(instalments, date, precision)
+                result["days_late"] = interest.instalments_days_late(instalments, end, precision)
                 result["instalments"] = [
                     {
                         "date_due": due,
@@ -148,7 +149,6 @@ class RelancePenalty(models.AbstractModel):
                 if not rule:
                     continue
                 not_before, kind, rate_for = rule
-                end = self._accrual_end(move, date)
                 periods = interest.instalment_periods(instalments, end, rate_for, kind, precision, not_before)
                 for period in periods:
                     period["base"] = currency.round(period["base"])

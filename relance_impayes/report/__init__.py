@@ -7,3 +7,4 @@ from . import relance_funnel
 from . import relance_recovery
 from . import relance_dashboard
 from . import relance_integrity_report
+from . import relance_insolvency_report

@@ -59,7 +59,7 @@ class TestRelanceEngine(RelanceCommon):
             self.assertFalse(small.relance_next_date, "an excluded invoice has no next reminder")
         self.assertEqual(
             [code for code, _label, _domain in self.env["relance.engine"]._exclusion_reasons(TODAY)],
-            ["excluded", "dispute", "payment_plan", "promise"],
+            ["excluded", "dispute", "payment_plan", "promise", "insolvency"],
         )
 
     def test_stored_next_date_of_a_hand_off_waits_for_the_notice_deadline(self):
