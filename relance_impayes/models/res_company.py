@@ -65,6 +65,17 @@ class ResCompany(models.Model):
     relance_reply_to = fields.Char(
         "Reply-to for reminders", help="Address that receives the customers' replies to reminders."
     )
+    relance_max_attached_invoices = fields.Integer(
+        "Invoice PDFs attached per reminder",
+        default=10,
+        help="At most this many invoice PDFs go with a reminder email (the oldest first); the email "
+        "tells the customer where to find the others (customer portal).",
+    )
+
+    @api.constrains("relance_max_attached_invoices")
+    def _check_relance_max_attached_invoices(self):
+        if any(company.relance_max_attached_invoices < 0 for company in self):
+            raise ValidationError(self.env._("The number of invoice PDFs attached to a reminder cannot be negative."))
 
     @api.constrains("relance_call_hours")
     def _check_relance_call_hours(self):
