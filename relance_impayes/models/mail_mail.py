@@ -6,16 +6,29 @@ class MailMail(models.Model):
 
     def _postprocess_sent_message(self, success_pids, success_emails, failure_reason=False, failure_type=None):
         """A reminder counts as sent only when its email really left; a failure stays visible
-        and retried, and its invoices do not climb."""
+        and retried, and its invoices do not climb. Only the send is recorded here: the
+        follow-up runs after the queue (see :meth:`send`), so that no error in it can flag the
+        email failed or send it again."""
         comms = (
             self.env["relance.communication"].sudo().search([("mail_id", "in", self.ids), ("state", "=", "sending")])
         )
-        for comm in comms:
+        comms.filtered(lambda c: c.mail_id.state == "sent")._set_sent()
+        for comm in comms.filtered(lambda c: c.state == "sending"):
             mail = comm.mail_id
-            if mail.state == "sent":
-                comm._mark_sent()
-            elif mail.state == "exception" or failure_type:
+            if mail.state == "exception" or failure_type:
                 comm._mark_failed(mail.failure_reason or failure_reason or failure_type)
         return super()._postprocess_sent_message(
             success_pids, success_emails, failure_reason=failure_reason, failure_type=failure_type
         )
+
+    def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
+        """Then the follow-up of the reminders that left (``relance.communication._run_post_send``),
+        with those an earlier error left pending."""
+        reminders = any(mail.model == "relance.communication" for mail in self)
+        res = super().send(
+            auto_commit=auto_commit, raise_exception=raise_exception, post_send_callback=post_send_callback
+        )
+        if reminders:
+            comms = self.env["relance.communication"].sudo()
+            comms.search([("post_send_pending", "=", True)])._run_post_send()
+        return res

@@ -7,9 +7,13 @@ registry. Adding a channel is one small module that appends a descriptor to it (
 ``relance_impayes_sms`` bridge) and adds its boolean on ``relance.level``.
 """
 
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
+
+from .relance_communication import RENDERED
 
 
 class RelanceCommunication(models.Model):
@@ -176,22 +180,29 @@ class RelanceCommunication(models.Model):
     # Email
     # ------------------------------------------------------------------
     def _render_email(self):
-        """Subject and body: the accountant's edited version, else the level's template."""
+        """Subject and body: the accountant's edited version, else the level's template (as
+        rendered for the whole batch by ``_execute`` when it was, see ``RENDERED``)."""
         self.ensure_one()
-        template = self.level_id.mail_template_id
         if self.subject and self.body_html:
             return self.subject, self.body_html
-        lang = template._render_lang(self.ids)[self.id]
-        template = template.with_context(lang=lang)
-        subject = self.subject or template._render_field("subject", self.ids)[self.id]
-        body = self.body_html or template._render_field("body_html", self.ids)[self.id]
-        return subject, body
+        rendered = (RENDERED.get() or {}).get(self.id)
+        if rendered is None:
+            template = self.level_id.mail_template_id
+            template = template.with_context(lang=template._render_lang(self.ids)[self.id])
+            rendered = (
+                template._render_field("subject", self.ids)[self.id],
+                template._render_field("body_html", self.ids)[self.id],
+            )
+        return self.subject or rendered[0], self.body_html or rendered[1]
 
     def _invoice_attachments(self):
+        """The PDFs of the oldest invoices, at most the company's cap; and how many are left out."""
         attachments = self.env["ir.attachment"]
         if not self.level_id.attach_invoices:
-            return attachments
-        for move in self.line_ids.move_id:
+            return attachments, 0
+        moves = self.line_ids.sorted(lambda line: (line.date_due or fields.Date.today(), line.id)).move_id
+        cap = self.company_id.relance_max_attached_invoices
+        for move in moves[:cap]:
             pdf = move.invoice_pdf_report_id
             if not pdf:
                 content, _fmt = self.env["ir.actions.report"]._render_qweb_pdf("account.account_invoices", move.ids)
@@ -205,12 +216,26 @@ class RelanceCommunication(models.Model):
                     }
                 )
             attachments |= pdf
-        return attachments
+        return attachments, max(len(moves) - cap, 0)
+
+    def _relance_not_attached_note(self, count):
+        """The paragraph saying where the invoices not attached are (in the customer's language)."""
+        lang = self.contact_id.lang or self.partner_id.lang or self.env.lang
+        env = self.with_context(lang=lang).env
+        return Markup("<p>%s</p>") % env._(
+            "%(count)s other invoices are not attached to this email: you will find all your invoices, "
+            "and your statement, on your customer portal: %(link)s",
+            count=count,
+            link=self._payment_link(),
+        )
 
     def _action_email(self):
         subject, body = self._render_email()
         company = self.company_id
-        attachments = self.letter_id | self._invoice_attachments()
+        invoices, left_out = self._invoice_attachments()
+        if left_out:
+            body = Markup(body or "") + self._relance_not_attached_note(left_out)
+        attachments = self.letter_id | invoices
         mail = (
             self.env["mail.mail"]
             .sudo()

@@ -1,5 +1,7 @@
 import logging
+from contextvars import ContextVar
 
+import psycopg2
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -9,6 +11,8 @@ from odoo.fields import Domain
 _logger = logging.getLogger(__name__)
 
 OPEN_STATES = ("draft", "to_validate", "sending", "failed")
+# {communication id: (subject, body)} rendered for the batch being executed (see _execute)
+RENDERED = ContextVar("relance_rendered", default=None)
 
 
 class RelanceCommunication(models.Model):
@@ -69,6 +73,20 @@ class RelanceCommunication(models.Model):
     letter_id = fields.Many2one("ir.attachment", "Letter", readonly=True, ondelete="set null")
     failure_reason = fields.Text(readonly=True)
     attempt_count = fields.Integer(readonly=True)
+    sent_date = fields.Datetime("Sent on", readonly=True, copy=False)
+    post_send_pending = fields.Boolean(
+        "Follow-up to run",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        help="Sent, but the follow-up (climb, evidence, tasks, hold) is still to run: see _run_post_send.",
+    )
+    user_edited = fields.Boolean(
+        "Edited by a person",
+        readonly=True,
+        copy=False,
+        help="A person changed the subject, body or contact: the daily run no longer rewrites it.",
+    )
     validated_by_id = fields.Many2one("res.users", readonly=True)
     validated_date = fields.Datetime(readonly=True)
     interaction_ids = fields.One2many("relance.interaction", "communication_id", readonly=True)
@@ -101,7 +119,9 @@ class RelanceCommunication(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_relance(self, batch_size=None):
-        """Daily entry point (``relance_impayes.ir_cron_relance``): :meth:`relance.engine._run_daily`."""
+        """Daily entry point (``relance_impayes.ir_cron_relance``): follow-ups left over by an
+        earlier run first (see :meth:`_run_post_send`), then :meth:`relance.engine._run_daily`."""
+        self.search([("post_send_pending", "=", True)])._run_post_send()
         self.env["relance.engine"]._run_daily(batch_size=batch_size)
 
     @api.model
@@ -120,25 +140,17 @@ class RelanceCommunication(models.Model):
     def _plan(self, company, decisions, date):
         """Create or refresh the communications of the due decisions, keyed by customer/date.
 
-        An open communication (not yet sent) is refreshed with today's invoices and level; one
-        already sent today is left alone."""
+        An open communication (not yet sent) is refreshed with today's invoices and level, unless
+        a person validated or edited it; one already sent today is left alone. Set-based: the
+        customers' contacts and collectors are read in a few queries, the new communications and
+        their lines are created by one ``create`` (see :meth:`_plan_create`)."""
         if not decisions:
             return self.browse()
         partner_ids = [d.partner_id for d in decisions]
-        existing = self.search(
-            [
-                ("company_id", "=", company.id),
-                ("partner_id", "in", partner_ids),
-                "|",
-                ("state", "in", OPEN_STATES),
-                ("key", "!=", False),
-            ]
-        )
+        existing = self._plan_existing(company, partner_ids)
         open_by_partner = {c.partner_id.id: c for c in existing if c.state in OPEN_STATES}
         keys = set(existing.filtered("key").mapped("key"))
-        partners = self.env["res.partner"].browse(partner_ids).with_company(company)
-        partners.fetch(["user_id", "relance_collector_id", "commercial_partner_id"])
-        partners.child_ids.fetch(["type", "is_company", "active"])
+        self._plan_prefetch(self.env["res.partner"].browse(partner_ids).with_company(company))
         to_create, refreshed = [], self.browse()
         for decision in decisions:
             key = self._make_key(company, decision.partner_id, date)
@@ -147,14 +159,63 @@ class RelanceCommunication(models.Model):
                 current.action_cancel()  # a manual draft left aside: the policy takes over again
                 current = None
             if current:
-                if current.state in ("draft", "failed", "to_validate") and not current.validated_by_id:
+                if (
+                    current.state in ("draft", "failed", "to_validate")
+                    and not current.validated_by_id
+                    and not current.user_edited
+                ):
                     current._refresh(decision, date)
                     refreshed |= current
                 continue
             if key in keys:
                 continue  # already reminded today
             to_create.append(self._prepare_vals(company, decision, date, key))
-        return refreshed | self.create(to_create)
+        return refreshed | self._plan_create(to_create)
+
+    @api.model
+    def _plan_existing(self, company, partner_ids):
+        """Open communications of these customers, and those keyed (sent on some date)."""
+        return self.search(
+            [
+                ("company_id", "=", company.id),
+                ("partner_id", "in", partner_ids),
+                "|",
+                ("state", "in", OPEN_STATES),
+                ("key", "!=", False),
+            ]
+        )
+
+    @api.model
+    def _plan_prefetch(self, partners):
+        """What the invoice contact (``address_get``) and the collector read, for all at once."""
+        partners.fetch(["commercial_partner_id", "type", "is_company", "parent_id", "user_id", "relance_collector_id"])
+        partners.child_ids.fetch(["type", "is_company", "parent_id", "child_ids"])
+
+    @api.model
+    def _plan_create(self, vals_list):
+        """One ``create`` for the batch, without chatter nor tracking; if a reminder opened in the
+        meantime breaks the one-open-per-customer index (a person sent one by hand), the batch is
+        created again record by record: that customer is logged and skipped, the others planned."""
+        creator = self.with_context(tracking_disable=True, mail_create_nolog=True)
+        try:
+            with self.env.cr.savepoint():
+                return creator.create(vals_list).with_env(self.env)
+        except psycopg2.IntegrityError:
+            if len(vals_list) == 1:
+                raise
+        created = self.browse()
+        for vals in vals_list:
+            try:
+                with self.env.cr.savepoint():
+                    created |= creator.create([vals]).with_env(self.env)
+            except psycopg2.IntegrityError as error:
+                _logger.warning(
+                    "Reminder of customer %s on %s not planned: another reminder is open (%s)",
+                    vals["partner_id"],
+                    vals["date"],
+                    error.pgerror,
+                )
+        return created
 
     @api.model
     def _make_key(self, company, partner_id, date):
@@ -180,35 +241,60 @@ class RelanceCommunication(models.Model):
         }
 
     def _refresh(self, decision, date):
+        """Today's invoices and level, written by the application (not a person's edit)."""
         self.ensure_one()
         vals = self._prepare_vals(self.company_id, decision, date, key=self.key or False, origin=self.origin)
         vals["line_ids"] = [fields.Command.clear()] + vals["line_ids"]
         if self.key and self.origin == "cron":
             vals["key"] = self._make_key(self.company_id, decision.partner_id, date)
-        self.write(vals)
+        self.sudo().with_context(tracking_disable=True).write(vals)
+
+    def write(self, vals):
+        """A person's change of subject, body or contact is kept: the daily run stops refreshing."""
+        if not self.env.su and self._USER_EDIT_FIELDS & vals.keys():
+            vals = dict(vals, user_edited=True)
+        return super().write(vals)
+
+    _USER_EDIT_FIELDS = frozenset({"subject", "body_html", "contact_id"})
 
     # ------------------------------------------------------------------
     # Execution
     # ------------------------------------------------------------------
     def _execute(self):
-        """Send what can go; queue for validation what needs a person. Survives one bad record."""
-        for comm in self.try_lock_for_update():
-            if comm.state not in ("draft", "failed"):
-                continue
-            if comm._relance_hold_for_manager():  # penalties over a half-year without its rate: To validate
-                continue
-            if comm.level_id.validation_required and not comm.validated_by_id:
-                comm.state = "to_validate"
-                continue
-            comm.attempt_count += 1  # outside the savepoint: a refused attempt counts too
-            try:
-                with self.env.cr.savepoint():
-                    comm._perform()
-            except UserError as error:
-                comm._mark_failed(str(error))
-            except Exception as error:  # noqa: BLE001 - one bad record must not stop the run
-                _logger.exception("Reminder %s failed", comm.id)
-                comm._mark_failed(str(error))
+        """Send what can go; queue for validation what needs a person. Survives one bad record.
+
+        The invoices are read again first (see :meth:`_relance_refresh_amounts`): what was paid
+        since planning is dropped, a reminder with nothing left due is cancelled. Emails are
+        rendered per (template, language) for the batch. In a scheduled run, each reminder is
+        committed as soon as it is queued and the run stops when its time is up: a big customer
+        never makes the batch start over, the next run resumes with the others."""
+        comms = self.try_lock_for_update().filtered(lambda c: c.state in ("draft", "failed"))
+        comms = comms._relance_refresh_amounts()
+        held = comms.filtered(lambda c: c._relance_hold_for_manager())  # penalties over a half-year without its rate
+        comms -= held
+        to_validate = comms.filtered(lambda c: c.level_id.validation_required and not c.validated_by_id)
+        to_validate.write({"state": "to_validate"})
+        to_send = comms - to_validate
+        token = RENDERED.set(to_send._relance_prerender_emails())
+        in_cron = bool(self.env.context.get("ir_cron_progress_id"))
+        done = self.browse()
+        try:
+            for comm in to_send:
+                comm.attempt_count += 1  # outside the savepoint: a refused attempt counts too
+                try:
+                    with self.env.cr.savepoint():
+                        comm._perform()
+                except UserError as error:
+                    comm._mark_failed(str(error))
+                except Exception as error:  # noqa: BLE001 - one bad record must not stop the run
+                    _logger.exception("Reminder %s failed", comm.id)
+                    comm._mark_failed(str(error))
+                done |= comm
+                if in_cron and not self.env["ir.cron"]._commit_progress():
+                    break  # out of time: what is left stays to send, the next run resumes
+        finally:
+            RENDERED.reset(token)
+        done.filtered("post_send_pending")._run_post_send()
 
     def _perform(self):
         """Run the level's channels (see ``_relance_channels``). Email completes asynchronously
@@ -219,9 +305,9 @@ class RelanceCommunication(models.Model):
         self.letter_id = False
         self._relance_channel_step("perform", channels)
         if any(channel["waits"] for channel in channels):
-            self.write({"state": "sending", "failure_reason": False})
+            self.with_context(tracking_disable=True).write({"state": "sending", "failure_reason": False})
         else:
-            self._mark_sent()
+            self._set_sent()
 
     def _check_can_send(self):
         """Refuse, with a message the accountant can act on, what cannot reach the customer."""
@@ -229,24 +315,17 @@ class RelanceCommunication(models.Model):
             raise UserError(self.env._("Nothing is due for this customer any more."))
         self._relance_channel_step("check")
 
+    def _set_sent(self):
+        """The reminder left, and nothing else: the only write of the mail hook. The follow-up
+        (climb, evidence, tasks, hold) is :meth:`_post_send`, run afterwards."""
+        self.with_context(tracking_disable=True).write(
+            {"state": "sent", "failure_reason": False, "sent_date": fields.Datetime.now(), "post_send_pending": True}
+        )
+
     def _mark_sent(self):
-        """The reminder left: write the evidence, climb the invoices, schedule follow-ups."""
-        for comm in self:
-            level = comm.level_id
-            comm.write({"state": "sent", "failure_reason": False})
-            targets = comm.line_ids.filtered("level_id")
-            self.env["relance.engine"]._climb({line.move_id.id: line.level_id for line in targets}, comm.date)
-            interactions = comm._create_interactions()
-            comm._relance_channel_step("on_sent")
-            comm.partner_id._relance_log(
-                Markup("%s<br/>%s")
-                % (
-                    self.env._("Reminder sent: %(level)s", level=level.name),
-                    ", ".join(interactions.mapped("summary")),
-                )
-            )
-            if targets.level_id.filtered("credit_hold"):
-                comm.env["res.partner"]._relance_update_credit_holds(comm.company_id, comm.partner_id)
+        """The reminder left: marked sent, then its follow-up (see :meth:`_run_post_send`)."""
+        self._set_sent()
+        self._run_post_send()
 
     def _mark_failed(self, reason):
         for comm in self:
@@ -254,36 +333,6 @@ class RelanceCommunication(models.Model):
             comm.message_post(
                 body=self.env._("Reminder not sent: %(reason)s", reason=reason), subtype_xmlid="mail.mt_note"
             )
-
-    def _create_interactions(self):
-        """The evidence of each channel that left, else one note: the step happened."""
-        self.ensure_one()
-        level = self.level_id
-        common = {
-            "company_id": self.company_id.id,
-            "partner_id": self.partner_id.id,
-            "contact_id": self.contact_id.id,
-            "move_ids": [fields.Command.set(self.line_ids.move_id.ids)],
-            "level_id": level.id,
-            "communication_id": self.id,
-            "user_id": self.user_id.id or self.env.user.id,
-            "amount": self.amount_due,
-            "direction": "out",
-        }
-        vals_list = []
-        for channel in self._relance_active_channels():
-            if channel["evidence"]:
-                vals_list += getattr(self, channel["evidence"])(channel, common)
-        if not vals_list:
-            vals_list.append(
-                dict(
-                    common,
-                    kind="note",
-                    direction="internal",
-                    summary=self.env._("Reminder step: %(level)s", level=level.name),
-                )
-            )
-        return self.env["relance.interaction"].sudo().with_context(mail_create_nolog=True).create(vals_list)
 
     # ------------------------------------------------------------------
     # Customer replies

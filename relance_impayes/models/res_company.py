@@ -72,6 +72,18 @@ class ResCompany(models.Model):
         "(its email is cancelled first, so the customer never gets both).",
     )
 
+    relance_max_attached_invoices = fields.Integer(
+        "Invoice PDFs attached per reminder",
+        default=10,
+        help="At most this many invoice PDFs go with a reminder email (the oldest first); the email "
+        "tells the customer where to find the others (customer portal).",
+    )
+
+    @api.constrains("relance_max_attached_invoices")
+    def _check_relance_max_attached_invoices(self):
+        if any(company.relance_max_attached_invoices < 0 for company in self):
+            raise ValidationError(self.env._("The number of invoice PDFs attached to a reminder cannot be negative."))
+
     @api.constrains("relance_call_hours")
     def _check_relance_call_hours(self):
         slot = r"\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}"

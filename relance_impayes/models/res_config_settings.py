@@ -31,3 +31,4 @@ class ResConfigSettings(models.TransientModel):
     relance_aging_bucket_1 = fields.Integer(related="company_id.relance_aging_bucket_1", readonly=False)
     relance_aging_bucket_2 = fields.Integer(related="company_id.relance_aging_bucket_2", readonly=False)
     relance_aging_bucket_3 = fields.Integer(related="company_id.relance_aging_bucket_3", readonly=False)
+    relance_max_attached_invoices = fields.Integer(related="company_id.relance_max_attached_invoices", readonly=False)

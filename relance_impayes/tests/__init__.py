@@ -17,3 +17,4 @@ from . import test_relance_insolvency
 from . import test_relance_portal
 from . import test_relance_access
 from . import test_relance_access_lock
+from . import test_relance_send_faults
