@@ -29,9 +29,9 @@ class RelanceCommunication(models.Model):
         reason = self._relance_manager_reason()
         if not reason:
             if self.validation_reason:
-                self.validation_reason = False
+                self.sudo().validation_reason = False
             return False
-        self.write({"state": "to_validate", "validation_reason": reason})
+        self.sudo().write({"state": "to_validate", "validation_reason": reason})
         summary = self.env._("Enter the missing reference rate")
         if not self.activity_ids.filtered(lambda activity: activity.summary == summary):
             self.sudo().activity_schedule(
@@ -72,7 +72,7 @@ class RelanceCommunication(models.Model):
                 )
         waiting = self.filtered("validation_reason")
         res = super().action_validate()
-        waiting.write({"validation_reason": False})
+        waiting.sudo().write({"validation_reason": False})
         waiting.activity_ids.filtered(
             lambda activity: activity.summary == self.env._("Enter the missing reference rate")
         ).action_done()

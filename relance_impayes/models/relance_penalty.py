@@ -138,7 +138,7 @@ class RelancePenalty(models.AbstractModel):
                         "date_due": due,
                         "amount": currency.round(amount),
                         "residual": currency.round(interest.unpaid_at(amount, events, date)),
-                        "days_late": interest.days_late(due, date, amount, events, precision),
+                        "days_late": interest.days_late(due, end, amount, events, precision),
                     }
                     for due, amount, events in instalments
                 ]
