@@ -37,3 +37,6 @@ from . import relance_demo_history
 from . import ir_actions_report
 from . import ir_attachment
 from . import relance_communication_evidence
+from . import res_partner_debtor
+from . import relance_court
+from . import relance_sender

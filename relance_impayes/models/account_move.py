@@ -253,7 +253,7 @@ class AccountMove(models.Model):
         compute="_compute_relance_prescription_date",
         store=True,
         help="Date at which the claim becomes time-barred: 5 years after the due date between "
-        "businesses, 2 years for a private customer.",
+        "businesses, 2 years after the invoice date for a private customer.",
     )
     # relance_credit_hold, relance_hold_reason: relance.credit.override.mixin
 
@@ -313,7 +313,7 @@ class AccountMove(models.Model):
         for move in self:
             move.relance_is_penalty_invoice = bool(move.invoice_line_ids.relance_penalty_source_id)
 
-    @api.depends("invoice_date_due", "move_type", "commercial_partner_id.relance_is_consumer")
+    @api.depends("invoice_date", "invoice_date_due", "move_type", "commercial_partner_id.relance_is_consumer")
     def _compute_relance_prescription_date(self):
         limitation = self.env["relance.limitation"]
         for move in self:

@@ -209,7 +209,6 @@ class RelanceCommunication(models.Model):
 
     def _action_email(self):
         subject, body = self._render_email()
-        company = self.company_id
         attachments = self.letter_id | self._invoice_attachments()
         mail = (
             self.env["mail.mail"]
@@ -218,9 +217,7 @@ class RelanceCommunication(models.Model):
                 {
                     "subject": subject,
                     "body_html": body,
-                    "email_from": (self.user_id.email_formatted if self.user_id.email else company.email_formatted)
-                    or self.env.user.email_formatted,
-                    "reply_to": company.relance_reply_to or False,
+                    **self._relance_sender_values(),
                     "recipient_ids": [fields.Command.link(self.contact_id.id)],
                     "model": self._name,
                     "res_id": self.id,

@@ -11,3 +11,4 @@ from . import test_relance_channels
 from . import test_relance_engine_rules
 from . import test_relance_report_offline
 from . import test_relance_evidence
+from . import test_relance_legal_letters
