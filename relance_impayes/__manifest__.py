@@ -48,6 +48,8 @@
         "views/relance_menus.xml",
         "report/relance_integrity_reports.xml",
         "report/relance_integrity_templates.xml",
+        "views/portal_templates.xml",
+        "views/relance_policy_portal_views.xml",
     ],
     "demo": [
         "demo/relance_demo.xml",

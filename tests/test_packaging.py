@@ -14,7 +14,10 @@ import venv
 
 import pytest
 import tomllib
-from odoo_runner import ADDONS, REPO_ROOT, read_manifest
+from odoo_runner import ADDONS as ALL_ADDONS, REPO_ROOT, read_manifest
+
+# test-only addons (test_*) hold test tours and fixtures: never packaged
+ADDONS = [addon for addon in ALL_ADDONS if not addon.name.startswith("test_")]
 
 per_addon = pytest.mark.parametrize("addon", ADDONS, ids=lambda addon: addon.name)
 

@@ -85,12 +85,3 @@ def test_reweighted_table_changes_the_score():
     assert risk_score.score(values, dict(FACTORS, disputes=Factor(40, 1.0)))[0] == 40
 
 
-def test_dso_countback():
-    periods = risk_score.month_periods(TODAY)
-    assert [(end - start).days for start, end in periods[:4]] == [10, 28, 31, 31]
-    assert len(periods) == 12 and periods[0] == (date(2026, 2, 28), TODAY)
-    assert risk_score.dso_countback(0, [1000.0] * 12, periods) == 0
-    assert risk_score.dso_countback(500, [1000.0] + [0.0] * 11, periods) == 5
-    assert risk_score.dso_countback(1500, [1000.0, 1000.0] + [0.0] * 10, periods) == 10 + 14
-    assert risk_score.dso_countback(2000, [0.0, 0.0, 1000.0, 2000.0] + [0.0] * 8, periods) == 10 + 28 + 31 + 15.5
-    assert risk_score.dso_countback(99999, [1000.0] * 12, periods) == (TODAY - periods[-1][0]).days

@@ -382,11 +382,7 @@ class RelanceCommunication(models.Model):
     def _payment_link(self):
         """Portal link where the customer can see and pay its invoices."""
         self.ensure_one()
-        base = self.company_id.get_base_url()
-        moves = self.line_ids.move_id
-        if len(moves) == 1:
-            return base + moves._get_share_url(redirect=False).replace("/mail/view", "")
-        return base + "/my/invoices"
+        return self.partner_id._relance_portal_url(self.company_id)
 
     def _disputed_moves(self):
         """The customer's invoices under an open dispute: shown as such, never claimed."""

@@ -15,11 +15,11 @@ from odoo.fields import Domain
 from odoo.tools import SQL
 from odoo.tools.misc import formatLang, get_lang
 
-from ..tools import risk_score
+from ..tools import dso, risk_score
 
 _logger = logging.getLogger(__name__)
 
-WINDOW_MONTHS = 12
+WINDOW_MONTHS = dso.WINDOW_MONTHS
 DSO_FREE_DAYS = 30  # a DSO up to a month is no sign of risk
 
 
@@ -122,13 +122,13 @@ class RelanceRisk(models.AbstractModel):
         for partner_id, counts in self._event_counts(company, date_from, date, list(metrics)).items():
             metrics[partner_id].disputes = counts.get("disputes", 0)
             metrics[partner_id].broken_promises = counts.get("broken_promises", 0)
-        periods = risk_score.month_periods(date, WINDOW_MONTHS)
+        periods = dso.month_periods(date, WINDOW_MONTHS)
         sales = self._monthly_sales(company, periods, list(metrics))
         balances = self.env["account.move"].sudo()._relance_net_balances(company, list(metrics))
         for partner_id, m in metrics.items():
             m.balance = balances.get(partner_id, 0.0)
             m.monthly_sales = sales.get(partner_id, [0.0] * len(periods))
-            m.dso = risk_score.dso_countback(m.balance, m.monthly_sales, periods)
+            m.dso = dso.dso_countback(m.balance, m.monthly_sales, periods)
         return metrics
 
     @api.model

@@ -12,3 +12,4 @@ from . import test_relance_engine_rules
 from . import test_relance_report_offline
 from . import test_relance_evidence
 from . import test_relance_legal_letters
+from . import test_relance_portal

@@ -28,7 +28,7 @@ class TestRelanceRun(RelanceCommon):
         mail = self._mails[0]
         self.assertIn("dupont@example.fr", mail["email_to"][0])
         self.assertIn(inv.name, mail["body"])
-        self.assertIn("/my/invoices", mail["body"].replace(inv.get_portal_url(), "/my/invoices"))
+        self.assertIn("/my/relance?access_token=", mail["body"])
         interaction = comm.interaction_ids
         self.assertEqual(interaction.kind, "email")
         self.assertEqual(interaction.move_ids, inv)

@@ -7,9 +7,6 @@ and dates so that it can be checked by hand and unit-tested without a database.
 
 import math
 from dataclasses import dataclass, field
-from datetime import timedelta
-
-from dateutil.relativedelta import relativedelta
 
 
 @dataclass(frozen=True)
@@ -46,38 +43,6 @@ class RiskMetrics:
     @property
     def reminders_per_invoice(self):
         return self.reminders / self.invoice_count if self.invoice_count else 0.0
-
-
-def month_periods(date, months=12):
-    """``[(start, end)]`` of the calendar months up to ``date``, latest first: ``start`` excluded,
-    ``end`` included; the current month ends on ``date``. The same months as the DSO report
-    (``relance.dso``), so that a customer's DSO reads the same in both places."""
-    first = date.replace(day=1)
-    periods = [(first - timedelta(days=1), date)]
-    for k in range(1, months):
-        start = first - relativedelta(months=k)
-        periods.append((start - timedelta(days=1), start + relativedelta(months=1, days=-1)))
-    return periods
-
-
-def dso_countback(balance, sales, periods):
-    """Days sales outstanding by the countback method.
-
-    The open balance is matched against the sales of each month going back in time: a month whose
-    sales the balance exceeds counts in full, the last one in proportion of what is left. A month
-    without sales counts in full. Past the window, the DSO stops at the window's length.
-    """
-    if balance <= 0:
-        return 0.0
-    dso = 0.0
-    remaining = balance
-    for amount, (start, end) in zip(sales, periods, strict=True):
-        days = (end - start).days
-        if amount > 0 and remaining <= amount:
-            return dso + remaining / amount * days
-        dso += days
-        remaining -= max(amount, 0.0)
-    return dso
 
 
 def factor_points(factor, value):
