@@ -22,7 +22,9 @@ if str(ODOO_ROOT) not in sys.path and (ODOO_ROOT / "odoo").is_dir():
 
 
 def addons_path():
-    return ",".join([str(ODOO_ROOT / "addons"), str(ODOO_ROOT / "odoo" / "addons"), str(REPO_ROOT)])
+    """Odoo's addons, the repo root, and $BENCH_EXTRA_ADDONS (bench_peer.py: the unpacked OCA addon)."""
+    extra = [p for p in os.environ.get("BENCH_EXTRA_ADDONS", "").split(",") if p]
+    return ",".join([str(ODOO_ROOT / "addons"), str(ODOO_ROOT / "odoo" / "addons"), str(REPO_ROOT)] + extra)
 
 
 def setup_config(db, log_level="warn"):
@@ -45,13 +47,13 @@ def open_registry(db, log_level="warn"):
     return Registry(db)
 
 
-def install_module(db, flag="-u"):
-    """``-i`` (install) or ``-u`` (update) relance_impayes in ``db`` with a separate Odoo process."""
-    cmd = [sys.executable, "-m", "odoo", "-d", db, f"--addons-path={addons_path()}", flag, "relance_impayes",
+def install_module(db, flag="-u", module="relance_impayes"):
+    """``-i`` (install) or ``-u`` (update) ``module`` in ``db`` with a separate Odoo process."""
+    cmd = [sys.executable, "-m", "odoo", "-d", db, f"--addons-path={addons_path()}", flag, module,
            "--stop-after-init", "--log-level=warn"]
     started = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, cwd="/tmp")
     if out.returncode:
         sys.stderr.write(out.stdout[-4000:] + out.stderr[-4000:])
         raise SystemExit(f"{' '.join(cmd)} failed")
-    print(f"  odoo {flag} relance_impayes on {db}: {time.perf_counter() - started:.1f}s")
+    print(f"  odoo {flag} {module} on {db}: {time.perf_counter() - started:.1f}s")

@@ -47,6 +47,7 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _entry  # noqa: E402
 from _odoo_env import BENCH_REF_PREFIX, DATE_PARAM, DEFAULT_DB, install_module, open_registry  # noqa: E402
 
 
@@ -122,19 +123,7 @@ def prepare(env, company):
     """Not timed: no invoice PDF, no letter PDF. Returns a function restoring the patch."""
     levels = company.relance_policy_id.with_context(active_test=False).level_ids
     levels.write({"attach_invoices": False})
-    comm_class = type(env["relance.communication"])
-    original = comm_class.__dict__.get("_action_letter")
-
-    def _action_letter_noop(self):
-        self.letter_id = False
-
-    comm_class._action_letter = _action_letter_noop
-
-    def restore():
-        if original is None:
-            del comm_class._action_letter
-        else:
-            comm_class._action_letter = original
+    restore = _entry.patch_letters_out(env)
     return restore, levels
 
 
@@ -189,8 +178,6 @@ def print_table(phases, invoices):
 
 
 def daily_run(env, company, run_date, args):
-    from odoo.fields import Domain
-
     cr = env.cr
     restore, levels = prepare(env, company)
     try:
@@ -198,11 +185,9 @@ def daily_run(env, company, run_date, args):
         comm_model = env["relance.communication"]
         existing = comm_model.search_count([("company_id", "=", company.id)])
         considered = move_model.search_count(
-            Domain("company_id", "=", company.id) & move_model._relance_open_domain()
-            & ~move_model._relance_exclusion_domain())
+            _entry.considered_domain(env, company))
         bench_considered = move_model.search_count(
-            Domain("company_id", "=", company.id) & move_model._relance_open_domain()
-            & ~move_model._relance_exclusion_domain() & bench_partners_domain(env))
+            _entry.considered_domain(env, company) & bench_partners_domain(env))
         activities0 = env["mail.activity"].search_count([])
         interactions0 = env["relance.interaction"].search_count([])
         batch_size = args.batch_size or int(
@@ -219,9 +204,9 @@ def daily_run(env, company, run_date, args):
         phase = Phase("(a) _relance_decide")
         with measure(cr, phase, args.tracemalloc, "decide" in args.profile, args.top,
                      args.profile_dir):
-            decisions = move_model._relance_decide(company, run_date)
+            decisions = _entry.decide(env, company, run_date)
         phases.append(phase)
-        due = [d for d in decisions if d.skip_reason is None]
+        due = _entry.to_remind(decisions)
         skipped = {}
         for d in decisions:
             skipped[d.skip_reason or "to remind"] = skipped.get(d.skip_reason or "to remind", 0) + 1
@@ -234,7 +219,7 @@ def daily_run(env, company, run_date, args):
         phase = Phase("(b) _plan")
         with measure(cr, phase, args.tracemalloc, "plan" in args.profile, args.top,
                      args.profile_dir):
-            planned = comm_model._plan(company, due, run_date)
+            planned = _entry.plan(env, company, due, run_date)
             env.flush_all()
         phases.append(phase)
         lines = env["relance.communication.line"].search_count([("communication_id", "in", planned.ids)])
@@ -247,9 +232,9 @@ def daily_run(env, company, run_date, args):
         phase = Phase(f"(c) _execute (batches of {batch_size})")
         with measure(cr, phase, args.tracemalloc, "execute" in args.profile, args.top,
                      args.profile_dir):
-            pending = comm_model.search(comm_model._pending_domain(company))
+            pending = _entry.pending(env, company)
             for start in range(0, len(pending), batch_size):
-                pending[start:start + batch_size]._execute()
+                _entry.execute(pending[start:start + batch_size])
                 env.flush_all()
         phases.append(phase)
         states = dict(comm_model._read_group([("id", "in", planned.ids)], ["state"], ["__count"]))
@@ -295,8 +280,7 @@ def decide_shapes(env, company, run_date):
 
     cr = env.cr
     move_model = env["account.move"]
-    base = (Domain("company_id", "=", company.id) & move_model._relance_open_domain()
-            & ~move_model._relance_exclusion_domain() & bench_partners_domain(env))
+    base = _entry.considered_domain(env, company) & bench_partners_domain(env)
     partners = env["res.partner"].search([("ref", "=like", BENCH_REF_PREFIX + "%"), ("parent_id", "=", False)],
                                          order="id")
     results = []
@@ -311,11 +295,11 @@ def decide_shapes(env, company, run_date):
         env.invalidate_all()
         phase = Phase(label)
         with measure(cr, phase, trace_memory=True):
-            decisions = move_model._relance_decide(company, run_date, partners=partners_arg)
+            decisions = _entry.decide(env, company, run_date, partners=partners_arg)
         results.append((phase, customers, rows, len(decisions)))
 
     # warm the registry caches (ir.default, ormcache...) so that every shape is measured alike
-    move_model._relance_decide(company, run_date, partners=partners[:1])
+    _entry.decide(env, company, run_date, partners=partners[:1])
     run("all customers x all invoices", partners)
     run("10% of the customers x theirs", partners[: max(1, len(partners) // 10)])
     # keep one invoice per customer (its most overdue), exclude the others, by SQL (rolled back)

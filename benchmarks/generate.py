@@ -42,6 +42,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _entry  # noqa: E402
 from _odoo_env import (  # noqa: E402
     BENCH_REF_PREFIX, DATE_PARAM, DEFAULT_DB, TEMPLATE_DB, install_module, open_registry,
 )
@@ -99,7 +100,7 @@ def drop_db(db):
 # Data plan (pure Python, deterministic)
 # ----------------------------------------------------------------------------------------------
 def plan_data(n_customers, n_invoices, ref_date, ladder_delays, seed, partial_ratio, history,
-              not_due_ratio=0.05):
+              not_due_ratio=0.05, instalment_ratio=0.0):
     """Return (customers, invoices): plain dicts describing what to create."""
     rng = random.Random(seed)
     if n_invoices < n_customers:
@@ -125,6 +126,7 @@ def plan_data(n_customers, n_invoices, ref_date, ladder_delays, seed, partial_ra
         counts[idx] += 1
 
     invoices = []
+    irng = random.Random(seed * 7919 + 1)  # apart, so that instalments leave the other draws unchanged
     for customer, count in zip(customers, counts):
         worst = customer["worst"]
         for j in range(count):
@@ -144,7 +146,12 @@ def plan_data(n_customers, n_invoices, ref_date, ladder_delays, seed, partial_ra
                 "paid": round(amount * rng.uniform(0.2, 0.8), 2) if rng.random() < partial_ratio else 0.0,
                 "level_index": None,
                 "relance_date": None,
+                "instalment": False,
             }
+            if irng.random() < instalment_ratio:
+                # two instalments (50% at 30 days, 50% at 60 days): the last one falls on ``due``; a
+                # partial payment pays part of the first one
+                inv.update(instalment=True, invoice_date=due - timedelta(days=60), paid=round(inv["paid"] * 0.5, 2))
             if history:
                 # the invoice is due for level k today: it already received level k-1
                 reached = [k for k, delay in enumerate(ladder_delays) if delay <= late]
@@ -160,7 +167,18 @@ def plan_data(n_customers, n_invoices, ref_date, ladder_delays, seed, partial_ra
 # ----------------------------------------------------------------------------------------------
 # Generation inside Odoo
 # ----------------------------------------------------------------------------------------------
-def generate(db, n_customers, n_invoices, ref_date, batch_size, seed, partial_ratio, history):
+def instalment_term(env, company):
+    """A payment term with two due dates (50% at 30 days, 50% at 60 days)."""
+    from odoo import Command
+    name = "BENCH 2 instalments 30/60 days"
+    term = env["account.payment.term"].search([("name", "=", name)], limit=1)
+    return term or env["account.payment.term"].create({"name": name, "company_id": company.id, "line_ids": [
+        Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 30}),
+        Command.create({"value": "percent", "value_amount": 50.0, "nb_days": 60})]})
+
+
+def generate(db, n_customers, n_invoices, ref_date, batch_size, seed, partial_ratio, history,
+             instalment_ratio=0.0, method="bulk", check_sample=500):
     from odoo import SUPERUSER_ID, Command, api
     from odoo.fields import Domain
 
@@ -175,10 +193,10 @@ def generate(db, n_customers, n_invoices, ref_date, batch_size, seed, partial_ra
             raise SystemExit(f"{db} already holds partial benchmark data without marker: use --regenerate")
         company.write({"email": "compta@bench.example.fr", "street": "1 rue de la Paix", "zip": "75002",
                        "city": "Paris", "country_id": env.ref("base.fr").id})
-        policy = company.relance_policy_id
-        ladder = list(policy._ladder())
+        ladder = _entry.ladder(company)
         customers, invoices = plan_data(
             n_customers, n_invoices, ref_date, [lvl.delay for lvl in ladder], seed, partial_ratio, history,
+            instalment_ratio=instalment_ratio,
         )
 
         # customers
@@ -209,15 +227,30 @@ def generate(db, n_customers, n_invoices, ref_date, batch_size, seed, partial_ra
             [("company_id", "=", company.id), ("type", "=", "general")], limit=1)
         counterpart = env["account.journal"].search(
             [("company_id", "=", company.id), ("type", "=", "bank")], limit=1).default_account_id
+        term = instalment_term(env, company)
         created = paid = 0
-        for start in range(0, len(invoices), batch_size):
+        if method == "bulk":
+            import _bulk
+            invoice_ids = _bulk.fill(env, company, invoices, ref_date, partner_ids, term, misc_journal, counterpart,
+                                     ladder, log=lambda msg: print(msg, flush=True))
+            cr.commit()
+            timings["invoices"] = time.perf_counter() - started
+            t0 = time.perf_counter()
+            checked, problems = _bulk.check_invariants(env, invoice_ids, sample=check_sample, seed=seed)
+            timings["check"] = time.perf_counter() - t0
+            print(f"  invariants recomputed by the ORM on {checked} moves (a sample of {check_sample} invoices "
+                  f"and their payments): {len(problems)} mismatches ({timings['check']:.1f}s)")
+            if problems:
+                raise SystemExit("\n".join(problems[:40]))
+            paid = sum(1 for inv in invoices if inv["paid"])
+        for start in range(0, len(invoices) if method == "orm" else 0, batch_size):
             t0 = time.perf_counter()
             chunk = invoices[start:start + batch_size]
             moves = moves_model.create([{
                 "move_type": "out_invoice",
                 "partner_id": partner_ids[inv["customer"]],
                 "invoice_date": inv["invoice_date"],
-                "invoice_date_due": inv["due"],
+                **({"invoice_payment_term_id": term.id} if inv["instalment"] else {"invoice_date_due": inv["due"]}),
                 "relance_level_id": ladder[inv["level_index"]].id if inv["level_index"] is not None else False,
                 "relance_date": inv["relance_date"] or False,
                 "invoice_line_ids": [Command.create({
@@ -259,9 +292,11 @@ def generate(db, n_customers, n_invoices, ref_date, batch_size, seed, partial_ra
             print(f"  invoices {created:>6}/{len(invoices)}  batch: create {t_create:.1f}s post {t_post:.1f}s "
                   f"total {time.perf_counter() - t0:.1f}s  (elapsed {elapsed:.0f}s, "
                   f"{created / elapsed:.0f} inv/s)", flush=True)
-        timings["invoices"] = time.perf_counter() - started
+        if method == "orm":
+            timings["invoices"] = time.perf_counter() - started
 
-        env["ir.config_parameter"].set_param(SIZE_PARAM, f"{n_customers}/{n_invoices}")
+        env["ir.config_parameter"].set_param(SIZE_PARAM, f"{n_customers}/{n_invoices}" + (
+            f"/instalments {instalment_ratio}" if instalment_ratio else ""))
         env["ir.config_parameter"].set_param(DATE_PARAM, ref_date.isoformat())
         cr.commit()
         open_count = env["account.move"].search_count(
@@ -271,6 +306,21 @@ def generate(db, n_customers, n_invoices, ref_date, batch_size, seed, partial_ra
             ["payment_state"], ["__count"]))
         print(f"  open bench invoices: {open_count} (payment_state: {states}), partly paid: {paid}")
     return timings
+
+
+def check_only(db, sample, seed):
+    from odoo import SUPERUSER_ID, api
+    import _bulk
+    with open_registry(db).cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        ids = env["account.move"].search([("move_type", "=", "out_invoice"),
+                                          ("partner_id.ref", "=like", BENCH_REF_PREFIX + "%")], order="id").ids
+        started = time.perf_counter()
+        checked, problems = _bulk.check_invariants(env, ids, sample=sample, seed=seed)
+        print(f"{db}: invariants recomputed by the ORM on {checked} moves (sample of {sample} of {len(ids)} "
+              f"invoices): {len(problems)} mismatches ({time.perf_counter() - started:.1f}s)")
+        print("\n".join(problems[:40]))
+        cr.rollback()
 
 
 def main():
@@ -285,11 +335,21 @@ def main():
     parser.add_argument("--date", type=date.fromisoformat, default=None,
                         help="reference date of the data (default: today)")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--instalment-ratio", type=float, default=0.0,
+                        help="share of invoices on a two-instalment payment term (default 0: the historical set)")
+    parser.add_argument("--method", choices=["bulk", "orm"], default="bulk",
+                        help="bulk: SQL COPY of ORM-made templates (default, minutes); orm: create + action_post")
+    parser.add_argument("--check-sample", type=int, default=500,
+                        help="bulk: invoices whose residuals/payment states the ORM recomputes afterwards")
     parser.add_argument("--regenerate", action="store_true", help="drop and recreate the database first")
+    parser.add_argument("--check-only", action="store_true",
+                        help="only recompute, with the ORM, the invariants of a sample of the database's invoices")
     args = parser.parse_args()
+    if args.check_only:
+        return check_only(args.db, args.check_sample, args.seed)
 
     total = time.perf_counter()
-    size = f"{args.customers}/{args.invoices}"
+    size = f"{args.customers}/{args.invoices}" + (f"/instalments {args.instalment_ratio}" if args.instalment_ratio else "")
     marker_date, marker_size = db_marker(args.db)
     if marker_date and marker_size == size and not args.regenerate:
         print(f"{args.db} already holds {size} customers/invoices generated for {marker_date}: reused "
@@ -313,7 +373,7 @@ def main():
     print(f"generating {args.customers} customers / {args.invoices} invoices in {args.db}, reference date "
           f"{ref_date}, batches of {args.batch_size}")
     timings = generate(args.db, args.customers, args.invoices, ref_date, args.batch_size, args.seed,
-                       args.partial_ratio, not args.no_history)
+                       args.partial_ratio, not args.no_history, args.instalment_ratio, args.method, args.check_sample)
     print(f"generation time: customers {timings['customers']:.1f}s, invoices {timings['invoices']:.1f}s "
           f"({args.invoices / timings['invoices']:.0f} invoices/s), total {time.perf_counter() - total:.1f}s")
 

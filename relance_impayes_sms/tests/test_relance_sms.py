@@ -31,7 +31,7 @@ class TestRelanceSms(RelanceCommon, SMSCase):
         self.assertEqual(comm.state, "sent")
         self.assertEqual(inv.relance_level_id, self.lvl_amiable, "the invoice climbs once the SMS left")
         self.assertSMSIapSent([MOBILE], content=self.company.name)
-        self.assertSMSIapSent([MOBILE], content="/my/invoices")
+        self.assertSMSIapSent([MOBILE], content="/my/relance?access_token=")
         self.assertEqual(len(self._sms), 1)
         interaction = comm.interaction_ids
         self.assertEqual(interaction.kind, "sms")
