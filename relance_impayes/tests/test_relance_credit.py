@@ -6,7 +6,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools.misc import formatLang
 
-from ..tools.risk_score import Factor, dso_countback, month_periods
+from ..tools.dso import dso_countback, month_periods
+from ..tools.risk_score import Factor
 from .common import TODAY, RelanceCommon
 
 
