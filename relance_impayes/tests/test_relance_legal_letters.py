@@ -1,6 +1,7 @@
 import html
 import re
 from datetime import date, timedelta
+from email.utils import formataddr
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
@@ -53,8 +54,8 @@ class TestRelanceLegalLetters(RelanceCommon):
         self.assertEqual(comm.level_id, self.lvl_notice)
         docs = {"formal notice": as_text(self._html("relance_impayes.action_report_mise_en_demeure", comm))}
         for name, level in (("final notice", self.lvl_final), ("reminder", self.lvl_phone)):
+            level.penalty_mode = "stated"
             comm.level_id = level
-            self.assertEqual(level.penalty_mode, "stated")
             docs[name] = as_text(self._html("relance_impayes.action_report_relance_letter", comm))
         template = self.lvl_final.mail_template_id
         docs["final notice email"] = as_text(template._render_field("body_html", comm.ids)[comm.id])
@@ -92,10 +93,10 @@ class TestRelanceLegalLetters(RelanceCommon):
         self.env.flush_all()
         # the state of a database before the upgrade: nobody ticked is a consumer
         self.env.cr.execute(
-            "UPDATE res_partner SET relance_is_consumer = (id = %s), relance_debtor_kind = 'trader', "
-            "relance_debtor_type = NULL WHERE id IN %s",
+            "UPDATE res_partner SET relance_is_consumer = (id = %s), relance_debtor_kind = 'trader' WHERE id IN %s",
             (ticked.id, (ticked.id, self.consumer.id, self.customer.id)),
         )
+        self.env.cr.execute("ALTER TABLE res_partner DROP COLUMN relance_debtor_type")
         self.env.cr.execute(
             "UPDATE account_move SET relance_prescription_date = %s WHERE id = %s", (date(2031, 1, 1), inv.id)
         )
@@ -230,6 +231,12 @@ class TestRelanceLegalLetters(RelanceCommon):
         self._french()
         inv = self._relance_invoice(self.customer, 1000, days_late=1)
         inv.invoice_date_due = date(2025, 7, 15)
+        self.company.write(
+            {
+                "relance_interest_account_id": self.company_data["default_account_revenue"].id,
+                "relance_indemnity_account_id": self.company_data["default_account_revenue"].id,
+            }
+        )
         wizard = self.env["relance.penalty.invoice"].create({"date": date(2025, 8, 14), "move_ids": inv.ids})
         with freeze_time(date(2025, 8, 14)):
             wizard.action_create()
@@ -256,7 +263,7 @@ class TestRelanceLegalLetters(RelanceCommon):
         self.company.relance_collector_id = False
         self.customer.write({"user_id": False, "relance_collector_id": False})
         comm, mail = self._cron_mail(self.customer)
-        self.assertEqual(mail.email_from, f'"{self.company.name}" <compta@example.fr>')
+        self.assertEqual(mail.email_from, formataddr((self.company.name, "compta@example.fr")))
         body = as_text(mail.body_html)
         self.assertIn("Accounts department", body)
         self.assertIn("+33 1 23 45 67 89", body)
@@ -277,8 +284,8 @@ class TestRelanceLegalLetters(RelanceCommon):
         self.company.relance_reply_to = "relances@example.fr"
         self.customer.relance_collector_id = collector
         comm, mail = self._cron_mail(self.customer)
-        self.assertEqual(mail.email_from, f'"{self.company.name}" <compta@example.fr>')
-        self.assertEqual(mail.reply_to, f'"{self.company.name}" <relances@example.fr>')
+        self.assertEqual(mail.email_from, formataddr((self.company.name, "compta@example.fr")))
+        self.assertEqual(mail.reply_to, formataddr((self.company.name, "relances@example.fr")))
         body = as_text(mail.body_html)
         self.assertIn("Claire Recouvre", body)
         self.assertNotIn("OdooBot", body)
