@@ -55,7 +55,7 @@ class TestRelanceLetters(RelanceCommon):
             "L. 441-10",
             "D. 441-5",
             "Interest keeps running",
-            f"{penalties['periods'][0]['rate']:.2f} %",
+            f"{penalties['periods'][0]['rate']:.2f}\N{NO-BREAK SPACE}%",
             "within",
             f"<strong>{self.company.relance_payment_days}</strong> days of receipt",
             "FR76 3000 6000 0112 3456 7890 189",
