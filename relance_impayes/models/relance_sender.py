@@ -1,9 +1,9 @@
 from collections import namedtuple
-from email.utils import formataddr
 
 from markupsafe import Markup
 
 from odoo import api, models
+from odoo.tools import formataddr
 
 from ..tools.typography import format_date_long
 

@@ -1,13 +1,13 @@
 import html
 import re
 from datetime import date, timedelta
-from email.utils import formataddr
 
 from dateutil.relativedelta import relativedelta
 from freezegun import freeze_time
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import formataddr
 
 from .common import TODAY, RelanceCommon
 
