@@ -2,7 +2,7 @@
     "name": "Relance des impayés",
     "summary": "Recovery of unpaid customer invoices for French companies: "
     "dunning ladder, formal notices, interaction log",
-    "version": "19.0.1.0.1",
+    "version": "19.0.1.0.2",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "relance_impayes",
@@ -37,6 +37,7 @@
         "views/relance_dispute_views.xml",
         "views/relance_rate_views.xml",
         "views/res_partner_views.xml",
+        "views/res_partner_debtor_views.xml",
         "views/account_move_views.xml",
         "views/account_move_penalty_views.xml",
         "views/mail_activity_views.xml",

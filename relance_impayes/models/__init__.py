@@ -35,6 +35,9 @@ from . import mail_mail_headers
 from . import relance_communication_claims
 from . import relance_insolvency
 from . import relance_insolvency_declaration
+from . import res_partner_debtor
+from . import relance_court
+from . import relance_sender
 from . import relance_portal
 from . import relance_interaction_portal
 from . import account_move_access

@@ -307,7 +307,7 @@ class AccountMove(models.Model):
         compute="_compute_relance_prescription_date",
         store=True,
         help="Date at which the claim becomes time-barred: 5 years after the due date between "
-        "businesses, 2 years for a private customer.",
+        "businesses, 2 years after the invoice date for a private customer.",
     )
     # relance_credit_hold, relance_hold_reason: relance.credit.override.mixin
 
@@ -377,6 +377,7 @@ class AccountMove(models.Model):
         self.invoice_line_ids._relance_raise_penalty_source_errors()
 
     @api.depends(
+        "invoice_date",
         "invoice_date_due",
         "line_ids.date_maturity",
         "line_ids.reconciled",

@@ -231,7 +231,6 @@ class RelanceCommunication(models.Model):
 
     def _action_email(self):
         subject, body = self._render_email()
-        company = self.company_id
         invoices, left_out = self._invoice_attachments()
         if left_out:
             body = Markup(body or "") + self._relance_not_attached_note(left_out)
@@ -243,9 +242,7 @@ class RelanceCommunication(models.Model):
                 {
                     "subject": subject,
                     "body_html": body,
-                    "email_from": (self.user_id.email_formatted if self.user_id.email else company.email_formatted)
-                    or self.env.user.email_formatted,
-                    "reply_to": company.relance_reply_to or False,
+                    **self._relance_sender_values(),
                     "recipient_ids": [fields.Command.link(self.contact_id.id)],
                     "model": self._name,
                     "res_id": self.id,

@@ -56,6 +56,19 @@ class RelanceDispute(models.Model):
     age_days = fields.Integer("Age (days)", compute="_compute_age_days")
     credit_note_ids = fields.Many2many("account.move", compute="_compute_credit_note_ids", string="Credit notes")
 
+    @api.constrains("partner_id", "move_ids")
+    def _check_customer(self):
+        for dispute in self:
+            customer = self._dispute_customer(dispute.move_ids)
+            if customer and customer != dispute.partner_id.commercial_partner_id:
+                raise UserError(
+                    self.env._(
+                        "The disputed invoices belong to %(invoices)s, not to %(customer)s.",
+                        invoices=customer.display_name,
+                        customer=dispute.partner_id.display_name,
+                    )
+                )
+
     @api.depends("partner_id", "reason_id")
     def _compute_name(self):
         for dispute in self:
@@ -75,8 +88,41 @@ class RelanceDispute(models.Model):
                 else False
             )
 
+    @api.model
+    def _move_ids_from_commands(self, commands):
+        """Ids of the invoices named by the ``move_ids`` value of ``create`` (ids or commands)."""
+        ids = []
+        for command in commands or []:
+            if isinstance(command, int):
+                ids.append(command)
+            elif command[0] == fields.Command.SET:
+                ids = list(command[2])
+            elif command[0] == fields.Command.LINK:
+                ids.append(command[1])
+        return ids
+
+    @api.model
+    def _dispute_customer(self, moves):
+        """The one customer (commercial partner) of the disputed invoices: a dispute is with one
+        customer, whose reminders it pauses."""
+        customers = moves.commercial_partner_id
+        if len(customers) > 1:
+            raise UserError(
+                self.env._(
+                    "A dispute concerns the invoices of one customer; these belong to %(customers)s. "
+                    "Open one dispute per customer.",
+                    customers=", ".join(customers.mapped("display_name")),
+                )
+            )
+        return customers
+
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            moves = self.env["account.move"].browse(self._move_ids_from_commands(vals.get("move_ids")))
+            customer = self._dispute_customer(moves)
+            if customer and not vals.get("partner_id"):
+                vals["partner_id"] = customer.id
         disputes = super().create(vals_list)
         for dispute in disputes:
             if not dispute.amount:

@@ -14,15 +14,19 @@ class RelanceLimitation(models.AbstractModel):
     def _time_barred_on(self, move):
         """Date at which the claim of customer invoice ``move`` becomes time-barred, or ``False``.
 
-        C. com. L110-4: 5 years between businesses. C. conso. L218-2: 2 years for a professional's
-        claim on a consumer. Both counted here from the due date: of an invoice in instalments, the
-        due date of its earliest unpaid instalment (each instalment is a claim of its own, the
-        earliest is time-barred first).
+        C. com. L110-4: 5 years between businesses, from the due date (the day the claim can be
+        demanded); of an invoice in instalments, the due date of its earliest unpaid instalment (each
+        instalment is a claim of its own, the earliest is time-barred first). C. conso. L218-2:
+        2 years for a professional's claim on a consumer, from the completion of the service or the
+        delivery (Cass. 1re civ. 19 May 2021 n° 20-12.520): the invoice date is the best proxy Odoo holds.
         """
-        if move.move_type != "out_invoice" or not move.invoice_date_due:
+        if move.move_type != "out_invoice":
             return False
-        years = 2 if move.commercial_partner_id.relance_is_consumer else 5
-        return move._relance_due_date() + relativedelta(years=years)
+        if move.commercial_partner_id.relance_is_consumer:
+            start = move.invoice_date or move._relance_due_date()
+            return start and start + relativedelta(years=2)
+        due = move._relance_due_date()
+        return due and due + relativedelta(years=5)
 
     @api.model
     def _domain(self, company, date=None):

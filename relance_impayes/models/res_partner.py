@@ -41,8 +41,8 @@ class ResPartner(models.Model):
     relance_prescription_warning = fields.Char(
         "Limitation",
         compute="_compute_relance_prescription_warning",
-        help="Open invoices whose claim becomes time-barred soon (5 years between businesses, 2 years for "
-        "a private customer, from the due date).",
+        help="Open invoices whose claim becomes time-barred soon (5 years from the due date between "
+        "businesses, 2 years from the invoice date for a private customer).",
     )
     relance_interaction_ids = fields.One2many("relance.interaction", "partner_id", string="Reminder history")
     relance_promise_kept_count = fields.Integer("Promises kept", compute="_compute_relance_promise_counts")
@@ -57,12 +57,7 @@ class ResPartner(models.Model):
         help="Annual late-payment rate agreed with this customer. 0 applies the company's rate, or the legal "
         "default (ECB rate + 10 points). It cannot be lower than 3 times the legal interest rate.",
     )
-    relance_is_consumer = fields.Boolean(
-        "Private individual",
-        tracking=True,
-        help="The customer is a consumer (B2C): no late-payment penalties nor recovery indemnity, only legal "
-        "interest from the formal notice.",
-    )
+    # relance_is_consumer, relance_debtor_type/kind, relance_court_name: res_partner_debtor.py
     relance_penalty_waived = fields.Boolean(
         "Penalties waived",
         company_dependent=True,

@@ -3,6 +3,8 @@ import logging
 from odoo import api, fields, models
 from odoo.tools import format_amount, format_date, formatLang
 
+from ..tools.typography import format_date_long, format_percent
+
 _logger = logging.getLogger(__name__)
 
 
@@ -25,7 +27,9 @@ class RelanceReportMixin(models.AbstractModel):
             "report_date": on,
             "format_date": lambda value, pattern=False: format_date(self.env, value, date_format=pattern),
             "format_amount": lambda amount, currency: format_amount(self.env, amount, currency),
-            "format_rate": lambda rate: f"{formatLang(self.env, rate, digits=2)} %",
+            "format_date_long": lambda value, lang=None: format_date_long(value, lang or self.env.lang or "en_US"),
+            "format_rate": lambda rate: format_percent(formatLang(self.env, rate, digits=2)),
+            "injonction_court": lambda partner: self.env["relance.court"]._injonction_court(partner),
             "penalty_rows": lambda moves: self._penalty_rows(moves, on),
             "qr_code": lambda company, amount, reference, debtor: self._qr_code(company, amount, reference, debtor),
         }
@@ -57,7 +61,14 @@ class RelanceReportMixin(models.AbstractModel):
                 totals["total"] += converted
         # for the staff only (the invoice form shows them): never printed for a customer
         warnings = sorted({w for row in rows for w in row["penalties"]["warnings"]})
-        return {"rows": rows, "totals": totals, "warnings": warnings, "disputed": moves - claimable}
+        consumer = bool(moves) and all(moves.commercial_partner_id.mapped("relance_is_consumer"))
+        return {
+            "rows": rows,
+            "totals": totals,
+            "warnings": warnings,
+            "disputed": moves - claimable,
+            "consumer": consumer,
+        }
 
     @api.model
     def _qr_code(self, company, amount, reference, debtor):

@@ -14,6 +14,7 @@ from . import test_relance_evidence
 from . import test_relance_faults
 from . import test_relance_claims
 from . import test_relance_insolvency
+from . import test_relance_legal_letters
 from . import test_relance_portal
 from . import test_relance_access
 from . import test_relance_access_lock

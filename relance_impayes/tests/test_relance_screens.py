@@ -173,7 +173,7 @@ class TestRelanceScreens(RelanceCommon):
             ._render_qweb_html("relance_impayes.action_report_relance_letter", comm.ids)[0]
             .decode()
         )
-        for expected in (inv.name, "Formal reminder", "L441-10", "Lyon", "/my/"):
+        for expected in (inv.name, "Formal reminder", "L. 441-10", "Lyon", "/my/"):
             self.assertIn(expected, html)
 
     def test_users_cannot_forge_sent_evidence(self):

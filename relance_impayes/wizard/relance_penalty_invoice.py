@@ -1,13 +1,15 @@
 from collections import defaultdict
+from datetime import timedelta
 
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import LockError, UserError
 from odoo.fields import Domain
-from odoo.tools import format_amount
+from odoo.tools import format_amount, format_date, formatLang
 
 from ..models.account_move_line import penalty_lines_writer
+from ..tools.typography import format_percent
 
 INCOME_TYPES = ("income", "income_other")
 
@@ -77,6 +79,23 @@ class RelancePenaltyInvoice(models.TransientModel):
                 )
                 + note
             )
+
+    def _interest_label(self, move, charge, lang):
+        """ "Late-payment interest on INV/2025/0001 from 16/06/2025 to 15/07/2025 (12.15 %)", in the
+        customer's language (dates and decimals included). ``date_from`` is the due date or the last
+        day already charged: interest runs from the next day (C. com. L441-10 II)."""
+        env = self.with_context(lang=lang).env
+        rates = ", ".join(
+            format_percent(formatLang(env, rate, digits=2))
+            for rate in sorted({period["rate"] for period in charge["result"]["periods"]})
+        )
+        return env._(
+            "Late-payment interest on %(invoice)s from %(start)s to %(end)s (%(rates)s)",
+            invoice=move.name,
+            start=format_date(env, charge["date_from"] + timedelta(days=1), lang_code=lang),
+            end=format_date(env, self.date, lang_code=lang),
+            rates=rates,
+        )
 
     def _check_date(self):
         """Penalties run up to a day that has come: interest accrued in the future is not owed."""
@@ -152,17 +171,10 @@ class RelancePenaltyInvoice(models.TransientModel):
             for move in moves:
                 charge = charges[move.id]
                 if charge["interest"] > 0:
-                    rates = ", ".join(sorted({f"{p['rate']:.2f} %" for p in charge["result"]["periods"]}))
                     lines.append(
                         fields.Command.create(
                             {
-                                "name": self.env._(
-                                    "Late-payment interest on %(invoice)s from %(start)s to %(end)s (%(rates)s)",
-                                    invoice=move.name,
-                                    start=charge["date_from"],
-                                    end=self.date,
-                                    rates=rates,
-                                ),
+                                "name": self._interest_label(move, charge, partner.lang),
                                 "quantity": 1,
                                 "price_unit": charge["interest"],
                                 "tax_ids": [fields.Command.clear()],
@@ -177,8 +189,9 @@ class RelancePenaltyInvoice(models.TransientModel):
                     lines.append(
                         fields.Command.create(
                             {
-                                "name": self.env._(
-                                    "Fixed recovery indemnity (art. D441-5 C. com.) on %(invoice)s", invoice=move.name
+                                "name": self.with_context(lang=partner.lang).env._(
+                                    "Fixed recovery indemnity (art. D. 441-5 C. com.) on %(invoice)s",
+                                    invoice=move.name,
                                 ),
                                 "quantity": 1,
                                 "price_unit": charge["indemnity"],

@@ -83,7 +83,7 @@ registry.category("web_tour.tours").add("relance_daily_flow_tour", {
         },
         {
             content: "The email is rendered for the customer",
-            trigger: ".o_form_view .o_field_widget[name=body_html]:contains(Dear Tour Dupont SARL)",
+            trigger: ".o_form_view .o_field_widget[name=body_html]:contains(Dear Sir or Madam)",
         },
         {
             content: "Send now",
