@@ -10,6 +10,7 @@ from . import res_partner
 from . import relance_credit_override_mixin
 from . import account_move
 from . import relance_engine
+from . import relance_engine_notice
 from . import mail_mail
 from . import mail_activity
 from . import relance_penalty

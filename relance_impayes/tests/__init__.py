@@ -19,3 +19,5 @@ from . import test_relance_portal
 from . import test_relance_access
 from . import test_relance_access_lock
 from . import test_relance_send_faults
+from . import test_relance_analytics_effectiveness
+from . import test_relance_risk
