@@ -40,11 +40,18 @@ class RelanceCommunication(models.Model):
         """
         self.ensure_one()
         company = self.company_id
-        address = company.email or company.relance_reply_to
-        reply = company.relance_reply_to or company.email
-        email_from = formataddr((company.name, address)) if address else company.email_formatted
-        reply_to = formataddr((company.name, reply)) if reply else False
         user = self._relance_signatory()
+        # a company without an address of its own writes from the server's default sender (or its
+        # collector's address): the name the customer reads is the company's all the same
+        address = (
+            company.email
+            or company.relance_reply_to
+            or self.env["ir.mail_server"].sudo()._get_default_from_address()
+            or user.email
+        )
+        reply = company.relance_reply_to or company.email
+        email_from = formataddr((company.name, address)) if address else False
+        reply_to = formataddr((company.name, reply)) if reply else False
         if user:
             name = user.name
             lines = [user.name, user.partner_id.function, company.name, user.phone or company.phone, user.email]

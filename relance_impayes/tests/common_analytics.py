@@ -1,4 +1,4 @@
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from odoo import Command, fields
 from odoo.tests import new_test_user
@@ -148,3 +148,12 @@ class RelanceAnalyticsCommon(RelanceCommon):
     # ------------------------------------------------------------------
     # Aged balance
     # ------------------------------------------------------------------
+
+    def _dso_history(self):
+        self.customer.with_company(self.company).relance_collector_id = self.collector
+        jan = self._invoice(self.customer, 3000, date(2026, 1, 15), date(2026, 1, 20))
+        self._pay(jan, 3000, pay_date=date(2026, 2, 20))
+        feb = self._invoice(self.customer, 8000, date(2026, 2, 10), date(2026, 2, 25))
+        self._pay(feb, 4000, pay_date=date(2026, 3, 1))
+        self._invoice(self.customer, 6000, date(2026, 3, 5), date(2026, 4, 4))
+        self._invoice(self.customer_b, 2800, date(2026, 2, 5), date(2026, 2, 15))

@@ -176,15 +176,6 @@ class TestRelanceAnalytics(RelanceAnalyticsCommon):
     # ------------------------------------------------------------------
     # DSO
     # ------------------------------------------------------------------
-    def _dso_history(self):
-        self.customer.with_company(self.company).relance_collector_id = self.collector
-        jan = self._invoice(self.customer, 3000, date(2026, 1, 15), date(2026, 1, 20))
-        self._pay(jan, 3000, pay_date=date(2026, 2, 20))
-        feb = self._invoice(self.customer, 8000, date(2026, 2, 10), date(2026, 2, 25))
-        self._pay(feb, 4000, pay_date=date(2026, 3, 1))
-        self._invoice(self.customer, 6000, date(2026, 3, 5), date(2026, 4, 4))
-        self._invoice(self.customer_b, 2800, date(2026, 2, 5), date(2026, 2, 15))
-
     def _dso(self, scope, **keys):
         dso = self.env["relance.dso"].with_context(relance_date="2026-03-10")
         domain = [("scope", "=", scope)] + [(key, "=", value) for key, value in keys.items()]

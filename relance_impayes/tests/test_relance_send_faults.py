@@ -1,3 +1,4 @@
+import sys
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -197,10 +198,10 @@ class TestRelanceSendFaults(RelanceCommon):
 
         def short_time_limit(cron, processed=0, **kwargs):
             original(cron, processed, **kwargs)
-            if not processed and not kwargs:  # a reminder was just committed
+            if sys._getframe(1).f_code.co_name == "_execute":  # a reminder was just committed
                 timeouts.append(1)
                 return 0
-            return 60
+            return 60  # the company's own checkpoints (relance.engine._run_company) have time left
 
         with self.mock_mail_gateway(), patch.object(IrCron, "_commit_progress", short_time_limit):
             self._run_cron()
