@@ -130,6 +130,14 @@ class RelanceCommunication(models.Model):
                     contact=self._relance_contact_name(),
                 )
             )
+        if not self._relance_sender().email_from:
+            raise UserError(
+                self.env._(
+                    "%(company)s has no email address to send reminders from: set one on the company "
+                    "(or a reply-to address in Settings > Invoicing > Payment reminders), then retry.",
+                    company=self.company_id.name,
+                )
+            )
 
     def _relance_check_postal_address(self):
         contact = self.contact_id

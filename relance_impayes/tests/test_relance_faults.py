@@ -21,6 +21,7 @@ class TestRelanceFaults(RelanceCommon):
 
     def _other_company_with_customer(self):
         other = self.setup_other_company(name="Filiale Sud")["company"]
+        other.email = "compta@filiale-sud.example.fr"  # reminders come from the company's address
         customer = self._relance_customer("Sudiste SA")
         invoice = self._relance_invoice(customer, 700, days_late=6, company=other)
         return other, customer, invoice
