@@ -240,6 +240,7 @@ def daily_run(env, company, run_date, args):
             for start in range(0, len(pending), batch_size):
                 _entry.execute(pending[start:start + batch_size])
                 env.flush_all()
+                cr.precommit.run()  # what the batch's commit runs: the tracking messages
         phases.append(phase)
         states = dict(comm_model._read_group([("id", "in", planned.ids)], ["state"], ["__count"]))
         mails = env["mail.mail"].search([("model", "=", "relance.communication"), ("res_id", "in", planned.ids)])
@@ -260,6 +261,7 @@ def daily_run(env, company, run_date, args):
                      args.profile_dir):
                 mails.send(auto_commit=False, raise_exception=False)
                 env.flush_all()
+                cr.precommit.run()  # what the mail queue's commit runs: the tracking messages
             phases.append(phase)
             states = dict(comm_model._read_group([("id", "in", planned.ids)], ["state"], ["__count"]))
             climbed = move_model.search_count([("relance_date", "=", run_date)])
