@@ -62,6 +62,21 @@ def patch_letters_out(env):
     return restore
 
 
+def record_reference_rates(env, run_date):
+    """Record the reference rates of ``run_date``'s half-year and the one before when missing
+    (``relance.rate``; figures of 2025 H2), so that no formal notice waits for a manager to enter
+    them. Code without that model: nothing to do."""
+    if "relance.rate" not in env:
+        return
+    rate = env["relance.rate"]
+    halves = [(run_date.year, "1" if run_date.month <= 6 else "2")]
+    halves.append((run_date.year, "1") if halves[0][1] == "2" else (run_date.year - 1, "2"))
+    for year, half in halves:
+        if not rate.search_count([("year", "=", year), ("half", "=", half)]):
+            rate.create({"year": year, "half": half, "ecb_rate": 2.15, "legal_rate_consumer": 6.67,
+                         "legal_rate_other": 2.62})
+
+
 def considered_domain(env, company):
     """Open, not excluded invoices of ``company`` (what the decision looks at), for counts."""
     from odoo.fields import Domain

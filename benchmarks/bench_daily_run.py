@@ -119,10 +119,14 @@ def bench_partners_domain(env):
     return Domain("commercial_partner_id.ref", "=like", BENCH_REF_PREFIX + "%")
 
 
-def prepare(env, company):
-    """Not timed: no invoice PDF, no letter PDF. Returns a function restoring the patch."""
+def prepare(env, company, run_date=None):
+    """Not timed: no invoice PDF, no letter PDF, the reference rates of the run's half-year
+    recorded (else the formal notices wait for a manager: another path). Returns a function
+    restoring the patch."""
     levels = company.relance_policy_id.with_context(active_test=False).level_ids
     levels.write({"attach_invoices": False})
+    if run_date is not None:
+        _entry.record_reference_rates(env, run_date)
     restore = _entry.patch_letters_out(env)
     return restore, levels
 
@@ -179,7 +183,7 @@ def print_table(phases, invoices):
 
 def daily_run(env, company, run_date, args):
     cr = env.cr
-    restore, levels = prepare(env, company)
+    restore, levels = prepare(env, company, run_date)
     try:
         move_model = env["account.move"]
         comm_model = env["relance.communication"]
@@ -236,6 +240,7 @@ def daily_run(env, company, run_date, args):
             for start in range(0, len(pending), batch_size):
                 _entry.execute(pending[start:start + batch_size])
                 env.flush_all()
+                cr.precommit.run()  # what the batch's commit runs: the tracking messages
         phases.append(phase)
         states = dict(comm_model._read_group([("id", "in", planned.ids)], ["state"], ["__count"]))
         mails = env["mail.mail"].search([("model", "=", "relance.communication"), ("res_id", "in", planned.ids)])
@@ -256,6 +261,7 @@ def daily_run(env, company, run_date, args):
                      args.profile_dir):
                 mails.send(auto_commit=False, raise_exception=False)
                 env.flush_all()
+                cr.precommit.run()  # what the mail queue's commit runs: the tracking messages
             phases.append(phase)
             states = dict(comm_model._read_group([("id", "in", planned.ids)], ["state"], ["__count"]))
             climbed = move_model.search_count([("relance_date", "=", run_date)])

@@ -220,7 +220,7 @@ class RelanceEngine(models.AbstractModel):
             query.select(
                 column("id"),
                 column("commercial_partner_id"),
-                self._due_date_sql(column("id"), column("invoice_date_due")),
+                self._due_date_sql(query, company, column("id"), column("invoice_date_due")),
                 column("relance_level_id"),
                 column("relance_date"),
                 column("amount_residual_signed"),
@@ -304,18 +304,27 @@ class RelanceEngine(models.AbstractModel):
         return result
 
     @api.model
-    def _due_date_sql(self, move_id, invoice_date_due):
+    def _due_date_sql(self, query, company, move_id, invoice_date_due):
         """SQL of the due date the reminders follow (``account.move._relance_due_date``): that of the
-        earliest unpaid instalment (receivable line), else the invoice's due date."""
-        return SQL(
-            """COALESCE((SELECT MIN(instalment.date_maturity)
-                           FROM account_move_line instalment
-                          WHERE instalment.move_id = %s
-                            AND instalment.display_type = 'payment_term'
-                            AND instalment.reconciled IS NOT TRUE), %s)""",
-            move_id,
-            invoice_date_due,
+        earliest unpaid instalment (receivable line), else the invoice's due date. Set-based: one
+        grouped scan of the company's unpaid instalments, LEFT JOINed to ``query`` (no subquery per
+        invoice)."""
+        alias = query.make_alias(query.table, "relance_instalment")
+        query.add_join(
+            "LEFT JOIN",
+            alias,
+            SQL(
+                """(SELECT instalment.move_id, MIN(instalment.date_maturity) AS date_due
+                      FROM account_move_line instalment
+                     WHERE instalment.company_id = %s
+                       AND instalment.display_type = 'payment_term'
+                       AND instalment.reconciled IS NOT TRUE
+                  GROUP BY instalment.move_id)""",
+                company.id,
+            ),
+            SQL("%s = %s", SQL.identifier(alias, "move_id"), move_id),
         )
+        return SQL("COALESCE(%s, %s)", SQL.identifier(alias, "date_due"), invoice_date_due)
 
     @api.model
     def _level_rank(self, ladder):
