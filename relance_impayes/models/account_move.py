@@ -201,10 +201,6 @@ class AccountMove(models.Model):
         """Open receivable balance per commercial partner (:meth:`relance.engine._net_balances`)."""
         return self.env["relance.engine"]._net_balances(company, partner_ids)
 
-    def _relance_advance(self, level_by_move, date):
-        """Kept for callers of older versions: :meth:`relance.engine._climb`."""
-        self.env["relance.engine"]._climb(level_by_move, date)
-
     def _relance_formal_notice_date(self):
         """Date of the formal notice of this invoice, ``False`` while no registered letter has left
         (:meth:`relance.engine._formal_notice_dates`)."""

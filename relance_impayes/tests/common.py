@@ -3,6 +3,7 @@ from datetime import date, timedelta
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
 from odoo.addons.mail.tests.common import MailCase
@@ -54,13 +55,16 @@ class RelanceCommon(AccountTestInvoicingCommon, MailCase):
         )
 
     @classmethod
-    def _relance_invoice(cls, partner, amount, days_late, post=True, company=None, currency=None):
-        """A posted invoice of ``amount`` (no tax) due ``days_late`` days before TODAY."""
-        due = TODAY - timedelta(days=days_late)
+    def _relance_invoice(
+        cls, partner, amount, days_late=None, post=True, company=None, currency=None, invoice_date=None, due=None
+    ):
+        """A posted invoice of ``amount`` (no tax) due ``days_late`` days before TODAY (or on
+        ``due``), dated 30 days before its due date unless ``invoice_date`` is given."""
+        due = due or TODAY - timedelta(days=days_late)
         values = {
             "move_type": "out_invoice",
             "partner_id": partner.id,
-            "invoice_date": due - timedelta(days=30),
+            "invoice_date": invoice_date or due - timedelta(days=30),
             "invoice_date_due": due,
             "invoice_line_ids": [
                 Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount, "tax_ids": []})
@@ -72,6 +76,18 @@ class RelanceCommon(AccountTestInvoicingCommon, MailCase):
         if post:
             move.action_post()
         return move
+
+    @classmethod
+    def _relance_user(cls, login, name, email, role="user"):
+        """An internal user of the company in the Relances group ``role`` (user or manager)."""
+        return new_test_user(
+            cls.env,
+            login=login,
+            name=name,
+            email=email,
+            groups=f"relance_impayes.relance_impayes_group_{role}",
+            company_id=cls.company.id,
+        )
 
     def _pay(self, invoice, amount, pay_date=TODAY):
         self.env["account.payment.register"].with_context(active_model="account.move", active_ids=invoice.ids).create(

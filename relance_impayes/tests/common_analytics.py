@@ -1,7 +1,6 @@
 from datetime import date, datetime, time, timedelta
 
 from odoo import Command, fields
-from odoo.tests import new_test_user
 
 from .common import TODAY, RelanceCommon
 
@@ -18,32 +17,13 @@ class RelanceAnalyticsCommon(RelanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.collector = new_test_user(
-            cls.env,
-            login="claire_analytics",
-            name="Claire Recouvrement",
-            email="claire@example.fr",
-            groups="relance_impayes.relance_impayes_group_user",
-            company_id=cls.company.id,
-        )
+        cls.collector = cls._relance_user("claire_analytics", "Claire Recouvrement", "claire@example.fr")
 
     # ------------------------------------------------------------------
     # Helpers: a history written as the engine writes it
     # ------------------------------------------------------------------
     def _invoice(self, partner, amount, invoice_date, due):
-        move = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": partner.id,
-                "invoice_date": invoice_date,
-                "invoice_date_due": due,
-                "invoice_line_ids": [
-                    Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount, "tax_ids": []})
-                ],
-            }
-        )
-        move.action_post()
-        return move
+        return self._relance_invoice(partner, amount, invoice_date=invoice_date, due=due)
 
     def _remind(self, moves, level, on, claimed=None, kinds=("email",), climbs=True, user=None):
         """A sent reminder of ``moves`` at ``level`` on ``on``, with its evidence of ``kinds``."""

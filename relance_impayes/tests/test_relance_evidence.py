@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import TODAY, RelanceCommon
 
@@ -19,22 +19,8 @@ class TestRelanceEvidence(RelanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.relance_user = new_test_user(
-            cls.env,
-            login="evidence_user",
-            name="Ulysse User",
-            email="ulysse@example.fr",
-            groups="relance_impayes.relance_impayes_group_user",
-            company_id=cls.company.id,
-        )
-        cls.relance_manager = new_test_user(
-            cls.env,
-            login="evidence_manager",
-            name="Mona Manager",
-            email="mona@example.fr",
-            groups="relance_impayes.relance_impayes_group_manager",
-            company_id=cls.company.id,
-        )
+        cls.relance_user = cls._relance_user("evidence_user", "Ulysse User", "ulysse@example.fr")
+        cls.relance_manager = cls._relance_user("evidence_manager", "Mona Manager", "mona@example.fr", "manager")
 
     def _letter(self, partner=None):
         """A registered letter as the application records it, with its PDF."""

@@ -3,9 +3,8 @@ import subprocess
 import tempfile
 from datetime import date, timedelta
 
-from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .common import TODAY, RelanceCommon
@@ -34,37 +33,11 @@ class TestRelanceInsolvency(RelanceCommon):
             }
         )
         cls.mandataire = cls.env["res.partner"].create({"name": "Maître Claire Dubois", "parent_id": office.id})
-        cls.manager = new_test_user(
-            cls.env,
-            login="insolvency_manager",
-            name="Mona Manager",
-            email="mona@example.fr",
-            groups="relance_impayes.relance_impayes_group_manager",
-            company_id=cls.company.id,
-        )
-        cls.user = new_test_user(
-            cls.env,
-            login="insolvency_user",
-            name="Ulysse User",
-            email="ulysse@example.fr",
-            groups="relance_impayes.relance_impayes_group_user",
-            company_id=cls.company.id,
-        )
+        cls.manager = cls._relance_user("insolvency_manager", "Mona Manager", "mona@example.fr", "manager")
+        cls.user = cls._relance_user("insolvency_user", "Ulysse User", "ulysse@example.fr")
 
     def _invoice(self, partner, amount, invoice_date, due):
-        move = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": partner.id,
-                "invoice_date": invoice_date,
-                "invoice_date_due": due,
-                "invoice_line_ids": [
-                    Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount, "tax_ids": []})
-                ],
-            }
-        )
-        move.action_post()
-        return move
+        return self._relance_invoice(partner, amount, invoice_date=invoice_date, due=due)
 
     def _procedure(self, partner=None, judgment=date(2025, 7, 1), **values):
         return (

@@ -15,22 +15,8 @@ class TestRelanceScreens(RelanceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.relance_user = new_test_user(
-            cls.env,
-            login="relance_user",
-            name="Romane Relance",
-            email="romane@example.fr",
-            groups="relance_impayes.relance_impayes_group_user",
-            company_id=cls.company.id,
-        )
-        cls.relance_manager = new_test_user(
-            cls.env,
-            login="relance_manager",
-            name="Marc Manager",
-            email="marc@example.fr",
-            groups="relance_impayes.relance_impayes_group_manager",
-            company_id=cls.company.id,
-        )
+        cls.relance_user = cls._relance_user("relance_user", "Romane Relance", "romane@example.fr")
+        cls.relance_manager = cls._relance_user("relance_manager", "Marc Manager", "marc@example.fr", "manager")
         cls.invoicing_only = new_test_user(
             cls.env,
             login="invoicing_only",
