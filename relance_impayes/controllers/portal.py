@@ -72,6 +72,23 @@ class RelancePortal(CustomerPortal):
         response.status_code = status
         return response
 
+    def _relance_form(self, partner, company, access_token, page, values, submit):
+        """The portal form ``page``; a POST records the customer's request with ``submit(partner)``
+        (the partner in the portal's posting context) and shows its result, or the refusal on the
+        form (400, 429 when too many requests were sent)."""
+        status = 200
+        if request.httprequest.method == "POST":
+            try:
+                values["done"] = submit(partner.with_context(**self._relance_env(post=True)))
+            except UserError as error:
+                values["error"], status = error.args[0], 429 if isinstance(error, RelancePortalRateLimit) else 400
+        values["account"] = partner._relance_portal_account(company)
+        return self._relance_render(
+            f"relance_impayes.portal_relance_{page}",
+            self._relance_values(partner, company, access_token, page, **values),
+            status,
+        )
+
     @staticmethod
     def _ids(value):
         """Integer ids from a form value (list or comma separated); bad items dropped."""
@@ -146,19 +163,15 @@ class RelancePortal(CustomerPortal):
                 else post.get("move_ids")
             ),
         }
-        status = 200
-        if request.httprequest.method == "POST":
-            try:
-                values["done"] = partner.with_context(**self._relance_env(post=True))._relance_portal_promise(
-                    company, values["selected"], post.get("date"), post.get("amount"), post.get("note", "")
-                )
-            except UserError as error:
-                values["error"], status = error.args[0], 429 if isinstance(error, RelancePortalRateLimit) else 400
-        values["account"] = partner._relance_portal_account(company)
-        return self._relance_render(
-            "relance_impayes.portal_relance_promise",
-            self._relance_values(partner, company, access_token, "promise", **values),
-            status,
+        return self._relance_form(
+            partner,
+            company,
+            access_token,
+            "promise",
+            values,
+            lambda customer: customer._relance_portal_promise(
+                company, values["selected"], post.get("date"), post.get("amount"), post.get("note", "")
+            ),
         )
 
     @http.route("/my/relance/dispute", type="http", auth="public", website=True, sitemap=False, methods=["GET", "POST"])
@@ -174,23 +187,10 @@ class RelancePortal(CustomerPortal):
             "move_id": move_id,
             "reasons": request.env["relance.dispute.reason"].sudo().search([]),
         }
-        status = 200
-        if request.httprequest.method == "POST":
-            filename, content = partner._relance_portal_file(post.get("attachment"))
-            try:
-                values["done"] = partner.with_context(**self._relance_env(post=True))._relance_portal_dispute(
-                    company,
-                    move_id,
-                    (self._ids(post.get("reason_id")) or [0])[0],
-                    post.get("message"),
-                    filename,
-                    content,
-                )
-            except UserError as error:
-                values["error"], status = error.args[0], 429 if isinstance(error, RelancePortalRateLimit) else 400
-        values["account"] = partner._relance_portal_account(company)
-        return self._relance_render(
-            "relance_impayes.portal_relance_dispute",
-            self._relance_values(partner, company, access_token, "dispute", **values),
-            status,
-        )
+
+        def submit(customer):
+            filename, content = customer._relance_portal_file(post.get("attachment"))
+            reason_id = (self._ids(post.get("reason_id")) or [0])[0]
+            return customer._relance_portal_dispute(company, move_id, reason_id, post.get("message"), filename, content)
+
+        return self._relance_form(partner, company, access_token, "dispute", values, submit)

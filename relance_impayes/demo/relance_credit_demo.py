@@ -61,49 +61,43 @@ class RelanceDemo(models.AbstractModel):
                 "country_id": self.env.ref("base.fr").id,
             }
         )
-        reviews = []
-        if "lefevre" in partners:
-            partners["lefevre"].write(
+        insured = {
+            "lefevre": {"relance_insured_amount": 25000.0, "relance_insurance_reference": "AT-2024-118734"},
+            "mercier": {"relance_insured_amount": 8000.0},
+        }
+        for key, vals in insured.items():
+            if key in partners:
+                partners[key].write(dict(vals, relance_insurer_id=insurer.id))
+        # customer, source, rating, limit granted, months ago, limit applied, note
+        reviews = [
+            ("lefevre", "banque_de_france", "3++", 30000.0, 2, True, "Cotation excellente, bilan 2024 solide."),
+            (
+                "mercier",
+                "credit_insurer",
+                "6/10",
+                8000.0,
+                5,
+                True,
+                "Agrément réduit par l'assureur après deux incidents de paiement.",
+            ),
+            ("moreau", "financial_statements", False, 10000.0, 14, False, "Liasse fiscale 2023 : à mettre à jour."),
+        ]
+        self.env["relance.credit.review"].create(
+            [
                 {
-                    "relance_insurer_id": insurer.id,
-                    "relance_insured_amount": 25000.0,
-                    "relance_insurance_reference": "AT-2024-118734",
+                    "partner_id": partners[key].id,
+                    "company_id": company.id,
+                    "source": source,
+                    "rating": rating,
+                    "granted_limit": limit,
+                    "date": today - relativedelta(months=months),
+                    "apply_limit": apply_limit,
+                    "note": note,
                 }
-            )
-            reviews.append(
-                {
-                    "partner_id": partners["lefevre"].id,
-                    "source": "banque_de_france",
-                    "rating": "3++",
-                    "granted_limit": 30000.0,
-                    "date": today - relativedelta(months=2),
-                    "note": "Cotation excellente, bilan 2024 solide.",
-                }
-            )
-        if "mercier" in partners:
-            partners["mercier"].write({"relance_insurer_id": insurer.id, "relance_insured_amount": 8000.0})
-            reviews.append(
-                {
-                    "partner_id": partners["mercier"].id,
-                    "source": "credit_insurer",
-                    "rating": "6/10",
-                    "granted_limit": 8000.0,
-                    "date": today - relativedelta(months=5),
-                    "note": "Agrément réduit par l'assureur après deux incidents de paiement.",
-                }
-            )
-        if "moreau" in partners:
-            reviews.append(
-                {
-                    "partner_id": partners["moreau"].id,
-                    "source": "financial_statements",
-                    "granted_limit": 10000.0,
-                    "date": today - relativedelta(months=14),
-                    "apply_limit": False,
-                    "note": "Liasse fiscale 2023 : à mettre à jour.",
-                }
-            )
-        self.env["relance.credit.review"].create([dict(vals, company_id=company.id) for vals in reviews])
+                for key, source, rating, limit, months, apply_limit, note in reviews
+                if key in partners
+            ]
+        )
         if "blanc" in partners:
             partners["blanc"]._relance_hold(
                 "manual", "Retards répétés : livraisons suspendues jusqu'au règlement du dernier avis"

@@ -11,9 +11,33 @@ from .relance_demo_history import company_round
 
 _logger = logging.getLogger(__name__)
 
+# how the demo history names the evidence of each channel kind; another kind keeps its code
+EVIDENCE_LABELS = {
+    "email": "Email",
+    "letter": "Courrier",
+    "registered_letter": "Recommandé",
+    "handoff": "Transmis au recouvrement",
+}
+
 
 class RelanceDemo(models.AbstractModel):
     _inherit = "relance.demo"
+
+    @api.model
+    def _demo_evidence_values(self, kind, level, day, comm):
+        """The evidence of a reminder of ``level`` sent on ``day`` for its channel ``kind``: a
+        registered letter is received 3 days later, a hand-off is internal."""
+        values = {"summary": f"{EVIDENCE_LABELS.get(kind, kind)} : {level.name}"}
+        if kind == "registered_letter":
+            values.update(
+                lrar_status="received",
+                lrar_sent_date=day + timedelta(days=1),
+                lrar_receipt_date=day + timedelta(days=3),
+                tracking_number=f"1A{comm.id:011d}",
+            )
+        elif kind == "handoff":
+            values["direction"] = "internal"
+        return values
 
     @api.model
     def _write_settlements(self, company, plans, today, batch_size, commit, quiet):
@@ -211,6 +235,7 @@ class RelanceDemo(models.AbstractModel):
                     day, level = plan["reminders"][-1]
                     open_levels[(level.id, day)].append(plan["move"].id)
         Comm = self.env["relance.communication"].with_company(company).with_context(**quiet).sudo()
+        evidence_kinds = {}  # level id: the kinds of evidence its channels leave (the channel registry)
         for chunk in self._chunks(comm_vals, batch_size):
             comms = Comm.create([vals for vals, _level, _moves in chunk])
             for comm, (vals, level, move_ids) in zip(comms, chunk, strict=False):
@@ -225,34 +250,16 @@ class RelanceDemo(models.AbstractModel):
                     "direction": "out",
                     "date": datetime.combine(vals["date"], time(8, 30)),
                 }
-                if level.action_email:
-                    interactions.append(dict(common, kind="email", summary=f"Email : {level.name}"))
-                if level.action_registered_letter:
-                    interactions.append(
-                        dict(
-                            common,
-                            kind="registered_letter",
-                            summary=f"Recommandé : {level.name}",
-                            lrar_status="received",
-                            lrar_sent_date=vals["date"] + timedelta(days=1),
-                            lrar_receipt_date=vals["date"] + timedelta(days=3),
-                            tracking_number=f"1A{comm.id:011d}",
-                        )
-                    )
-                elif level.action_letter:
-                    interactions.append(dict(common, kind="letter", summary=f"Courrier : {level.name}"))
-                if level.action_handoff:
-                    interactions.append(
-                        dict(
-                            common,
-                            kind="handoff",
-                            direction="internal",
-                            summary=f"Transmis au recouvrement : {level.name}",
-                        )
-                    )
-                if not (
-                    level.action_email or level.action_letter or level.action_registered_letter or level.action_handoff
-                ):
+                kinds = evidence_kinds.get(level.id)
+                if kinds is None:
+                    kinds = evidence_kinds[level.id] = [
+                        channel["kind"] for channel in comm._relance_active_channels() if channel["kind"]
+                    ]
+                interactions.extend(
+                    dict(common, kind=kind, **self._demo_evidence_values(kind, level, vals["date"], comm))
+                    for kind in kinds
+                )
+                if not kinds:
                     interactions.append(
                         dict(common, kind="note", direction="internal", summary=f"Étape : {level.name}")
                     )

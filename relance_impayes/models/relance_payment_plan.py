@@ -5,6 +5,8 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import format_amount
 
+from .relance_promise import OPEN_INVOICES_OF_PARTNER
+
 
 class RelancePaymentPlan(models.Model):
     """An instalment schedule (échéancier) for what a customer owes.
@@ -30,8 +32,7 @@ class RelancePaymentPlan(models.Model):
         string="Invoices",
         required=True,
         check_company=True,
-        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'),"
-        " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
+        domain=OPEN_INVOICES_OF_PARTNER,
     )
     line_ids = fields.One2many("relance.payment.plan.line", "plan_id", string="Instalments", copy=True)
     state = fields.Selection(

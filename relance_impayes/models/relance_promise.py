@@ -4,6 +4,12 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 
+# the invoices a promise or a payment plan can cover: the customer's posted invoices still due
+OPEN_INVOICES_OF_PARTNER = (
+    "[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'),"
+    " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]"
+)
+
 
 class RelancePromise(models.Model):
     """A customer's promise to pay an amount by a date.
@@ -28,8 +34,7 @@ class RelancePromise(models.Model):
         string="Invoices",
         required=True,
         check_company=True,
-        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'),"
-        " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
+        domain=OPEN_INVOICES_OF_PARTNER,
     )
     amount = fields.Monetary("Amount promised", required=True, tracking=True)
     date = fields.Date("Promised for", required=True, tracking=True)

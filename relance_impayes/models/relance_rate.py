@@ -1,12 +1,21 @@
-from datetime import date as Date
-
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
 
-from ..tools.interest import half_year_of, rate_lookup
+from ..tools.interest import half_year_label, half_year_of, half_year_start, rate_lookup
 
 RATE_MIN, RATE_MAX = -5.0, 100.0
+
+
+def late_payment_rate(ecb_rate):
+    """The default late-payment rate: the ECB rate + 10 points (C. com. L441-10 II)."""
+    return ecb_rate + 10.0
+
+
+def contract_floor(legal_rate_other):
+    """The lowest contractual late-payment rate: 3 x the legal interest rate (C. com. L441-10 II),
+    rounded to the hundredth like the rates."""
+    return round(3.0 * legal_rate_other, 2)
 
 
 class RelanceRate(models.Model):
@@ -69,21 +78,21 @@ class RelanceRate(models.Model):
     @api.depends("year", "half")
     def _compute_name(self):
         for rate in self:
-            rate.name = f"{rate.year}-H{rate.half}" if rate.year and rate.half else False
+            rate.name = half_year_label((rate.year, rate.half)) if rate.year and rate.half else False
 
     @api.depends("year", "half")
     def _compute_date_start(self):
         for rate in self:
             if rate.year and rate.half and 1 <= rate.year <= 9999:
-                rate.date_start = Date(rate.year, 1 if rate.half == "1" else 7, 1)
+                rate.date_start = half_year_start((rate.year, int(rate.half)))
             else:
                 rate.date_start = False
 
     @api.depends("ecb_rate", "legal_rate_other")
     def _compute_default_rate(self):
         for rate in self:
-            rate.default_rate = rate.ecb_rate + 10.0
-            rate.floor_rate = 3.0 * rate.legal_rate_other
+            rate.default_rate = late_payment_rate(rate.ecb_rate)
+            rate.floor_rate = contract_floor(rate.legal_rate_other)
 
     @api.constrains("year", "ecb_rate", "legal_rate_consumer", "legal_rate_other")
     def _check_rates(self):
@@ -114,9 +123,9 @@ class RelanceRate(models.Model):
         interest rate, C. com. L441-10 II, rounded to the hundredth like the rates)."""
         rates = self.sudo().search_fetch([], ["year", "half", "ecb_rate", "legal_rate_other"])
         return {
-            "legal": {(rate.year, int(rate.half)): rate.ecb_rate + 10.0 for rate in rates},
+            "legal": {(rate.year, int(rate.half)): late_payment_rate(rate.ecb_rate) for rate in rates},
             "legal_interest": {(rate.year, int(rate.half)): rate.legal_rate_other for rate in rates},
-            "floor": {(rate.year, int(rate.half)): round(3.0 * rate.legal_rate_other, 2) for rate in rates},
+            "floor": {(rate.year, int(rate.half)): contract_floor(rate.legal_rate_other) for rate in rates},
         }
 
     @api.model
@@ -129,8 +138,7 @@ class RelanceRate(models.Model):
         rate, fallback = rate_lookup(self._relance_rate_tables()["legal_interest"])(half_year)
         if rate is None:
             return None, None
-        year, half = fallback or half_year
-        return round(3.0 * rate, 2), f"{year}-H{half}"
+        return contract_floor(rate), half_year_label(fallback or half_year)
 
     @api.model
     def _relance_check_contract_rate(self, rate, owner):

@@ -251,38 +251,28 @@ class RelanceRisk(models.AbstractModel):
     @api.model
     def _event_counts(self, company, date_from, date, partner_ids):
         """``{partner id: {'disputes': n, 'broken_promises': n}}`` over the window."""
+        events = {
+            "disputes": ("relance.dispute", "date_open", []),
+            "broken_promises": ("relance.promise", "date_closed", [("state", "=", "broken")]),
+        }
         counts = {}
-        for partner, count in (
-            self.env["relance.dispute"]
-            .sudo()
-            ._read_group(
-                [
-                    ("company_id", "=", company.id),
-                    ("partner_id", "in", partner_ids),
-                    ("date_open", ">", date_from),
-                    ("date_open", "<=", date),
-                ],
-                ["partner_id"],
-                ["__count"],
-            )
-        ):
-            counts.setdefault(partner.id, {})["disputes"] = count
-        for partner, count in (
-            self.env["relance.promise"]
-            .sudo()
-            ._read_group(
-                [
-                    ("company_id", "=", company.id),
-                    ("partner_id", "in", partner_ids),
-                    ("state", "=", "broken"),
-                    ("date_closed", ">", date_from),
-                    ("date_closed", "<=", date),
-                ],
-                ["partner_id"],
-                ["__count"],
-            )
-        ):
-            counts.setdefault(partner.id, {})["broken_promises"] = count
+        for key, (model, date_field, domain) in events.items():
+            for partner, count in (
+                self.env[model]
+                .sudo()
+                ._read_group(
+                    [
+                        ("company_id", "=", company.id),
+                        ("partner_id", "in", partner_ids),
+                        *domain,
+                        (date_field, ">", date_from),
+                        (date_field, "<=", date),
+                    ],
+                    ["partner_id"],
+                    ["__count"],
+                )
+            ):
+                counts.setdefault(partner.id, {})[key] = count
         return counts
 
     @api.model

@@ -173,6 +173,17 @@ class RelanceDashboard(models.Model):
         return (singular if count == 1 else plural) % {"count": count}
 
     @api.model
+    def _relance_tile_figure(self, count, amount, singular, plural, tone="warning", empty_tone="success"):
+        """A tile's figures: ``count`` records worth ``amount``, in ``tone`` (``empty_tone`` when
+        there are none), with the subtitle ``singular`` or ``plural`` (see :meth:`_relance_count_text`)."""
+        return {
+            "count": count,
+            "amount": amount or 0.0,
+            "tone": tone if count else empty_tone,
+            "subtitle": self._relance_count_text(count, singular, plural),
+        }
+
+    @api.model
     def _relance_my_partner_ids(self, date):
         """Customers with open items whose collector is the current user."""
         aging = self.env["relance.aging"].with_context(relance_date=fields.Date.to_string(date))
@@ -190,15 +201,12 @@ class RelanceDashboard(models.Model):
             return {"count": 0, "amount": 0.0, "subtitle": self.env._("No customer")}
         decisions = self.env["account.move"]._relance_decide(self.env.company, date, partners=partners)
         due = [d for d in decisions if d.skip_reason in (None, "manual")]
-        count = len(due)
-        return {
-            "count": count,
-            "amount": sum(d.amount_due for d in due),
-            "tone": "warning" if count else "success",
-            "subtitle": self._relance_count_text(
-                count, self.env._("%(count)s customer"), self.env._("%(count)s customers")
-            ),
-        }
+        return self._relance_tile_figure(
+            len(due),
+            sum(d.amount_due for d in due),
+            self.env._("%(count)s customer"),
+            self.env._("%(count)s customers"),
+        )
 
     @api.model
     def _relance_tile_calls(self, date, mine):
@@ -226,14 +234,9 @@ class RelanceDashboard(models.Model):
         [(count, amount)] = self.env["relance.communication"]._read_group(
             domain, aggregates=["__count", "amount_due:sum"]
         )
-        return {
-            "count": count,
-            "amount": amount or 0.0,
-            "tone": "warning" if count else "success",
-            "subtitle": self._relance_count_text(
-                count, self.env._("%(count)s reminder"), self.env._("%(count)s reminders")
-            ),
-        }
+        return self._relance_tile_figure(
+            count, amount, self.env._("%(count)s reminder"), self.env._("%(count)s reminders")
+        )
 
     @api.model
     def _relance_promise_domain(self, mine):
@@ -241,17 +244,19 @@ class RelanceDashboard(models.Model):
         return domain & Domain("user_id", "=", self.env.uid) if mine else domain
 
     @api.model
-    def _relance_tile_promises_due(self, date, mine):
-        domain = self._relance_promise_domain(mine) & Domain("state", "=", "open") & Domain("date", "=", date)
+    def _relance_due_promise_domain(self, date, mine):
+        return self._relance_promise_domain(mine) & Domain("state", "=", "open") & Domain("date", "=", date)
+
+    @api.model
+    def _relance_tile_promises(self, domain, tone="warning"):
         [(count, amount)] = self.env["relance.promise"]._read_group(domain, aggregates=["__count", "amount:sum"])
-        return {
-            "count": count,
-            "amount": amount or 0.0,
-            "tone": "warning" if count else "success",
-            "subtitle": self._relance_count_text(
-                count, self.env._("%(count)s promise"), self.env._("%(count)s promises")
-            ),
-        }
+        return self._relance_tile_figure(
+            count, amount, self.env._("%(count)s promise"), self.env._("%(count)s promises"), tone
+        )
+
+    @api.model
+    def _relance_tile_promises_due(self, date, mine):
+        return self._relance_tile_promises(self._relance_due_promise_domain(date, mine))
 
     @api.model
     def _relance_broken_promise_domain(self, date, mine):
@@ -262,16 +267,7 @@ class RelanceDashboard(models.Model):
 
     @api.model
     def _relance_tile_promises_broken(self, date, mine):
-        domain = self._relance_broken_promise_domain(date, mine)
-        [(count, amount)] = self.env["relance.promise"]._read_group(domain, aggregates=["__count", "amount:sum"])
-        return {
-            "count": count,
-            "amount": amount or 0.0,
-            "tone": "danger" if count else "success",
-            "subtitle": self._relance_count_text(
-                count, self.env._("%(count)s promise"), self.env._("%(count)s promises")
-            ),
-        }
+        return self._relance_tile_promises(self._relance_broken_promise_domain(date, mine), "danger")
 
     @api.model
     def _relance_dispute_domain(self, date, mine, youngest=None, oldest=None):
@@ -290,14 +286,9 @@ class RelanceDashboard(models.Model):
     def _relance_tile_disputes(self, date, mine, youngest=None, oldest=None, tone="warning"):
         domain = self._relance_dispute_domain(date, mine, youngest, oldest)
         [(count, amount)] = self.env["relance.dispute"]._read_group(domain, aggregates=["__count", "amount:sum"])
-        return {
-            "count": count,
-            "amount": amount or 0.0,
-            "tone": tone if count else "info",
-            "subtitle": self._relance_count_text(
-                count, self.env._("%(count)s dispute"), self.env._("%(count)s disputes")
-            ),
-        }
+        return self._relance_tile_figure(
+            count, amount, self.env._("%(count)s dispute"), self.env._("%(count)s disputes"), tone, "info"
+        )
 
     @api.model
     def _relance_recovered_domain(self, date, mine):
@@ -316,14 +307,9 @@ class RelanceDashboard(models.Model):
         [(count, amount)] = recovery._read_group(
             self._relance_recovered_domain(date, mine), aggregates=["move_id:count_distinct", "amount:sum"]
         )
-        return {
-            "count": count,
-            "amount": amount or 0.0,
-            "tone": "success",
-            "subtitle": self._relance_count_text(
-                count, self.env._("%(count)s invoice"), self.env._("%(count)s invoices")
-            ),
-        }
+        return self._relance_tile_figure(
+            count, amount, self.env._("%(count)s invoice"), self.env._("%(count)s invoices"), "success"
+        )
 
     @api.model
     def _relance_tile_overdue(self, date, mine):
@@ -331,15 +317,11 @@ class RelanceDashboard(models.Model):
         domain = Domain("company_id", "=", self.env.company.id) & Domain("amount_overdue", ">", 0)
         if mine:
             domain &= Domain("collector_id", "=", self.env.uid)
+        # only customers with an amount overdue are counted: a count means an amount
         [(count, amount)] = aging._read_group(domain, aggregates=["__count", "amount_overdue:sum"])
-        return {
-            "count": count,
-            "amount": amount or 0.0,
-            "tone": "danger" if amount else "success",
-            "subtitle": self._relance_count_text(
-                count, self.env._("%(count)s customer"), self.env._("%(count)s customers")
-            ),
-        }
+        return self._relance_tile_figure(
+            count, amount, self.env._("%(count)s customer"), self.env._("%(count)s customers"), "danger"
+        )
 
     @api.model
     def _relance_tile_dso(self, date, mine):
@@ -393,8 +375,9 @@ class RelanceDashboard(models.Model):
 
     @api.model
     def _relance_open_promises_due(self, date, mine, name):
-        domain = self._relance_promise_domain(mine) & Domain("state", "=", "open") & Domain("date", "=", date)
-        return self._relance_window("relance_impayes.relance_promise_action", name, domain)
+        return self._relance_window(
+            "relance_impayes.relance_promise_action", name, self._relance_due_promise_domain(date, mine)
+        )
 
     @api.model
     def _relance_open_promises_broken(self, date, mine, name):

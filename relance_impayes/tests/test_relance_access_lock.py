@@ -5,6 +5,8 @@ from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL
 
+from .common import move_values
+
 
 @tagged("post_install", "-at_install")
 class TestRelancePenaltyLock(TransactionCase):
@@ -32,15 +34,7 @@ class TestRelancePenaltyLock(TransactionCase):
             env = env(context={"allowed_company_ids": company.ids})
             partner = env["res.partner"].create({"name": "Concurrence SARL", "is_company": True})
             invoice = env["account.move"].create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "invoice_date": today - timedelta(days=90),
-                    "invoice_date_due": today - timedelta(days=60),
-                    "invoice_line_ids": [
-                        Command.create({"name": "Prestation", "quantity": 1, "price_unit": 10000, "tax_ids": []})
-                    ],
-                }
+                move_values(partner, 10000, today - timedelta(days=90), today - timedelta(days=60))
             )
             invoice.action_post()
             partner_id, invoice_id, company_id = partner.id, invoice.id, company.id

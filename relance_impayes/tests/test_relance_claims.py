@@ -6,7 +6,7 @@ from odoo import Command
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
-from .common import TODAY, RelanceCommon
+from .common import TODAY, RelanceCommon, move_values
 
 
 @tagged("post_install", "-at_install")
@@ -35,32 +35,8 @@ class TestRelanceClaims(RelanceCommon):
         )
 
     def _instalment_invoice(self, partner, amount, invoice_date):
-        move = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": partner.id,
-                "invoice_date": invoice_date,
-                "invoice_payment_term_id": self.term_30_60.id,
-                "invoice_line_ids": [
-                    Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount, "tax_ids": []})
-                ],
-            }
-        )
-        move.action_post()
-        return move
-
-    def _invoice(self, partner, amount, due):
-        move = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": partner.id,
-                "invoice_date": due - timedelta(days=30),
-                "invoice_date_due": due,
-                "invoice_line_ids": [
-                    Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount, "tax_ids": []})
-                ],
-            }
-        )
+        values = move_values(partner, amount, invoice_date)
+        move = self.env["account.move"].create(dict(values, invoice_payment_term_id=self.term_30_60.id))
         move.action_post()
         return move
 
@@ -139,7 +115,7 @@ class TestRelanceClaims(RelanceCommon):
         inv = self._instalment_invoice(self.customer, 10000, TODAY - timedelta(days=45))
         first, last = TODAY - timedelta(days=15), TODAY + timedelta(days=15)
         self.assertEqual(inv._relance_instalment_lines().mapped("date_maturity"), [first, last])
-        self._invoice(self.customer_b, 10000, last)
+        self._relance_invoice(self.customer_b, 10000, due=last)
         decisions = self._decide()
         decision = decisions[self.customer.id]
         self.assertIsNone(decision.skip_reason)
@@ -173,7 +149,7 @@ class TestRelanceClaims(RelanceCommon):
         10 000 x 9 % x 30 / 365 = 73.9726 -> 73.97."""
         self.customer.relance_penalty_rate = 12.0
         self.customer_b.relance_penalty_rate = 9.0
-        inv = self._invoice(self.customer, 10000, date(2024, 6, 15))
+        inv = self._relance_invoice(self.customer, 10000, due=date(2024, 6, 15))
         res = inv._relance_penalties(date(2024, 7, 15))
         self.assertEqual(
             [(p["half_year"], p["days"], p["rate"], p["floored"], p["interest"]) for p in res["periods"]],
@@ -181,7 +157,7 @@ class TestRelanceClaims(RelanceCommon):
         )
         self.assertAlmostEqual(res["interest"], 123.17, places=2)
         self.assertEqual({p["rate_kind"] for p in res["periods"]}, {"contract"})
-        inv_b = self._invoice(self.customer_b, 10000, date(2025, 7, 31))
+        inv_b = self._relance_invoice(self.customer_b, 10000, due=date(2025, 7, 31))
         res_b = inv_b._relance_penalties(date(2025, 8, 30))
         self.assertEqual(
             [(p["half_year"], p["days"], p["rate"], p["floored"], p["interest"]) for p in res_b["periods"]],
@@ -261,7 +237,7 @@ class TestRelanceClaims(RelanceCommon):
     def test_missing_rate_waits_for_a_manager_then_sends_at_the_real_rate(self):
         on = date(2026, 7, 15)
         self.lvl_formal.penalty_mode = "claimed"  # a letter and an email that claim the amounts
-        inv = self._invoice(self.customer, 10000, date(2026, 6, 1))
+        inv = self._relance_invoice(self.customer, 10000, due=date(2026, 6, 1))
         inv.write({"relance_level_id": self.lvl_phone.id, "relance_date": date(2026, 6, 20)})
         with freeze_time(on), self.mock_mail_gateway():
             decisions = [d for d in self.env["account.move"]._relance_decide(self.company, on) if not d.skip_reason]

@@ -75,17 +75,7 @@ class TestRelanceCredit(RelanceCreditCommon):
 
     def test_credit_notes_are_not_blocked(self):
         self._hold(self.customer, "Receivership announced")
-        refund = self.env["account.move"].create(
-            {
-                "move_type": "out_refund",
-                "partner_id": self.customer.id,
-                "invoice_date": TODAY,
-                "invoice_line_ids": [
-                    Command.create({"name": "Avoir", "quantity": 1, "price_unit": 100, "tax_ids": []})
-                ],
-            }
-        )
-        refund.action_post()
+        refund = self._relance_refund(self.customer, 100)
         self.assertEqual(refund.state, "posted")
 
     def test_manual_hold_stays_until_a_manager_lifts_it(self):

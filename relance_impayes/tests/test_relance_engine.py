@@ -54,32 +54,12 @@ class TestRelanceDecision(RelanceCommon):
 
     def test_credit_note_nets_the_balance(self):
         self._relance_invoice(self.customer, 1000, days_late=10)
-        refund = self.env["account.move"].create(
-            {
-                "move_type": "out_refund",
-                "partner_id": self.customer.id,
-                "invoice_date": TODAY - timedelta(days=2),
-                "invoice_line_ids": [
-                    Command.create({"name": "Avoir", "quantity": 1, "price_unit": 1000, "tax_ids": []})
-                ],
-            }
-        )
-        refund.action_post()
+        self._relance_refund(self.customer, 1000, TODAY - timedelta(days=2))
         self.assertEqual(self._decide()[self.customer.id].skip_reason, "netted")
 
     def test_partial_credit_note_keeps_customer_in_process(self):
         self._relance_invoice(self.customer, 1000, days_late=10)
-        refund = self.env["account.move"].create(
-            {
-                "move_type": "out_refund",
-                "partner_id": self.customer.id,
-                "invoice_date": TODAY,
-                "invoice_line_ids": [
-                    Command.create({"name": "Avoir", "quantity": 1, "price_unit": 300, "tax_ids": []})
-                ],
-            }
-        )
-        refund.action_post()
+        self._relance_refund(self.customer, 300)
         decision = self._decide()[self.customer.id]
         self.assertIsNone(decision.skip_reason)
         self.assertAlmostEqual(decision.net_balance, 700)

@@ -1,7 +1,6 @@
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import Command
 from odoo.fields import Domain
 from odoo.tests import Form, tagged
 
@@ -68,26 +67,7 @@ class TestRelanceEngine(RelanceCommon):
         self.assertTrue(self.lvl_litigation.action_handoff)
         self.assertEqual(inv.relance_next_level_id, self.lvl_litigation)
         self.assertFalse(inv.relance_next_date, "no receipt recorded: the hand-off has no date yet")
-        letter = (
-            self.env["relance.interaction"]
-            .sudo()
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "kind": "registered_letter",
-                    "summary": "Mise en demeure",
-                    "move_ids": [Command.set(inv.ids)],
-                    "level_id": self.lvl_notice.id,
-                }
-            )
-        )
-        letter.write(
-            {
-                "lrar_status": "received",
-                "lrar_sent_date": TODAY - timedelta(days=10),
-                "lrar_receipt_date": TODAY - timedelta(days=5),
-            }
-        )
+        self._relance_notice_received(inv)
         deadline = TODAY - timedelta(days=5) + timedelta(days=self.company.relance_payment_days)
         self.assertEqual(
             inv.relance_next_date,

@@ -61,19 +61,8 @@ class TestRelanceEvidence(RelanceCommon):
     # Append-only
     # ------------------------------------------------------------------
     def test_user_interaction_is_dated_now_and_signed_by_himself(self):
-        note = (
-            self.env["relance.interaction"]
-            .with_user(self.relance_user)
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "kind": "note",
-                    "direction": "internal",
-                    "summary": "Appel reçu",
-                    "date": datetime(2025, 1, 1, 9, 0),
-                    "user_id": self.relance_manager.id,
-                }
-            )
+        note = self._relance_note(
+            "Appel reçu", self.relance_user, date=datetime(2025, 1, 1, 9, 0), user_id=self.relance_manager.id
         )
         self.assertEqual(note.date.date(), TODAY, "the date sent by the client is ignored")
         self.assertEqual(note.user_id, self.relance_user, "signed by whoever records it")
@@ -101,18 +90,7 @@ class TestRelanceEvidence(RelanceCommon):
         self.assertEqual((reply.date, reply.user_id), (datetime(2026, 3, 9, 18, 30), self.relance_manager))
 
     def test_correction_only_through_the_managers_wizard(self):
-        note = (
-            self.env["relance.interaction"]
-            .with_user(self.relance_user)
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "kind": "note",
-                    "direction": "internal",
-                    "summary": "Appel entrant",
-                }
-            )
-        )
+        note = self._relance_note("Appel entrant", self.relance_user)
         for user in (self.relance_user, self.relance_manager):
             with self.assertRaisesRegex(UserError, "Only a manager can correct"):
                 self.env["relance.interaction"].with_user(user).create(
@@ -276,18 +254,7 @@ class TestRelanceEvidence(RelanceCommon):
 
     def test_sql_alteration_is_named_by_the_report(self):
         self._letter()
-        altered = (
-            self.env["relance.interaction"]
-            .sudo()
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "kind": "note",
-                    "direction": "internal",
-                    "summary": "Pas de réponse",
-                }
-            )
-        )
+        altered = self._relance_note("Pas de réponse")
         self._letter(self.customer_b)
         self.env.flush_all()
         self.env.cr.execute(

@@ -170,11 +170,7 @@ class TestRelanceFaults(RelanceCommon):
 
     # ------------------------------------------------------------------ nothing stuck
     def test_deleted_email_of_a_sending_reminder_recovers(self):
-        inv = self._relance_invoice(self.customer, 1000, days_late=6)
-        with self.mock_mail_gateway():
-            self._run_cron()
-        comm = self._comms(self.customer)
-        self.assertEqual(comm.state, "sending")
+        inv, comm = self._relance_queued_reminder()
         comm.mail_id.unlink()
         self.assertEqual(comm.state, "sending", "stuck until the sweep")
         self._run_day(TODAY + timedelta(days=1))

@@ -1,11 +1,8 @@
 import re
-import subprocess
-import tempfile
 from datetime import date, timedelta
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
 
 from .common import TODAY, RelanceCommon
 
@@ -227,19 +224,7 @@ class TestRelanceInsolvency(RelanceCommon):
 
     def test_declaration_renders_as_a_real_pdf(self):
         inv, _not_due, procedure = self._declared_case()
-        with mute_logger("odoo.addons.base.models.ir_actions_report"):
-            pdf, fmt = (
-                self.env["ir.actions.report"]
-                .with_context(force_report_rendering=True)
-                ._render_qweb_pdf("relance_impayes.action_report_declaration_creance", procedure.ids)
-            )
-        self.assertEqual(fmt, "pdf")
-        with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
-            handle.write(pdf)
-            handle.flush()
-            text = subprocess.run(
-                ["pdftotext", "-layout", handle.name, "-"], capture_output=True, check=True, text=True
-            ).stdout
+        text = self._relance_pdf_text("relance_impayes.action_report_declaration_creance", procedure)
         text = text.replace(NBSP, " ").replace("\N{NARROW NO-BREAK SPACE}", " ")
         for expected in (
             "DÉCLARATION DE CRÉANCE",

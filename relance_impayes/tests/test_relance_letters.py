@@ -1,5 +1,3 @@
-import subprocess
-import tempfile
 from datetime import timedelta
 
 from freezegun import freeze_time
@@ -87,15 +85,7 @@ class TestRelanceLetters(RelanceCommon):
         self._relance_invoice(self.customer, 300, days_late=45)
         self._relance_invoice(self.customer, 400, days_late=75)
         self._relance_invoice(self.customer, 500, days_late=120)
-        refund = self.env["account.move"].create(
-            {
-                "move_type": "out_refund",
-                "partner_id": self.customer.id,
-                "invoice_date": TODAY,
-                "invoice_line_ids": [Command.create({"name": "Avoir", "quantity": 1, "price_unit": 50, "tax_ids": []})],
-            }
-        )
-        refund.action_post()
+        self._relance_refund(self.customer, 50)
         report = self.env["report.relance_impayes.report_releve_compte"]
         statement = report._statement(self.customer, TODAY)
         self.assertEqual([round(b, 2) for b in statement["buckets"]], [50.0, 200.0, 300.0, 400.0, 500.0])
@@ -147,26 +137,7 @@ class TestRelanceLetters(RelanceCommon):
             "awaiting_notice",
             "no receipt recorded: the notice's deadline has not started",
         )
-        letter = (
-            self.env["relance.interaction"]
-            .sudo()
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "kind": "registered_letter",
-                    "summary": "Mise en demeure",
-                    "move_ids": [Command.set(inv.ids)],
-                    "level_id": self.lvl_notice.id,
-                }
-            )
-        )
-        letter.write(
-            {
-                "lrar_status": "received",
-                "lrar_sent_date": TODAY - timedelta(days=10),
-                "lrar_receipt_date": TODAY - timedelta(days=5),
-            }
-        )
+        self._relance_notice_received(inv)
         self.assertEqual(
             self._decide()[self.customer.id].skip_reason,
             "awaiting_notice",
@@ -254,20 +225,7 @@ class TestRelanceLetters(RelanceCommon):
         """wkhtmltopdf for real, read back with pdftotext. Without a web server the letter comes
         out without its stylesheet (wkhtmltopdf warns and exits 1): the text is what we check."""
         inv, comm = self._notice_comm()
-        with mute_logger("odoo.addons.base.models.ir_actions_report"):
-            pdf, fmt = (
-                self.env["ir.actions.report"]
-                .with_context(force_report_rendering=True)
-                ._render_qweb_pdf("relance_impayes.action_report_mise_en_demeure", comm.ids)
-            )
-        self.assertEqual(fmt, "pdf")
-        self.assertTrue(pdf.startswith(b"%PDF"))
-        with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
-            handle.write(pdf)
-            handle.flush()
-            text = subprocess.run(
-                ["pdftotext", "-layout", handle.name, "-"], capture_output=True, check=True, text=True
-            ).stdout
+        text = self._relance_pdf_text("relance_impayes.action_report_mise_en_demeure", comm)
         text = " ".join(text.split())  # a line may wrap inside "L. 441-10"
         for expected in (
             "FORMAL NOTICE",

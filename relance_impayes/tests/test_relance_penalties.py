@@ -124,17 +124,7 @@ class TestRelancePenalties(RelanceCommon):
 
     def test_credit_note_counts_like_a_payment_at_its_date(self):
         inv = self._invoice(self.customer, 10000, date(2025, 6, 15))
-        refund = self.env["account.move"].create(
-            {
-                "move_type": "out_refund",
-                "partner_id": self.customer.id,
-                "invoice_date": date(2025, 6, 25),
-                "invoice_line_ids": [
-                    Command.create({"name": "Avoir", "quantity": 1, "price_unit": 4000, "tax_ids": []})
-                ],
-            }
-        )
-        refund.action_post()
+        refund = self._relance_refund(self.customer, 4000, date(2025, 6, 25))
         (inv + refund).line_ids.filtered(lambda line: line.account_type == "asset_receivable").reconcile()
         res = inv._relance_penalties(date=date(2025, 7, 15))
         # same figures as the payment of 4 000 on 25/06

@@ -5,8 +5,10 @@ from urllib.parse import parse_qs, urlparse
 from odoo import Command, fields
 from odoo.tests import HttpCase, new_test_user, tagged
 
+from .common import RelanceRecords
 
-class RelancePortalCommon(HttpCase):
+
+class RelancePortalCommon(RelanceRecords, HttpCase):
     """Two customers of the main company, one of them also a customer of a second company; each has
     open invoices and a letter. Requests go through the real HTTP stack (token or login)."""
 
@@ -35,39 +37,14 @@ class RelancePortalCommon(HttpCase):
 
     @classmethod
     def _customer(cls, name):
-        return cls.env["res.partner"].create(
-            {
-                "name": name,
-                "is_company": True,
-                "email": f"{name.split()[1].lower()}@example.fr",
-                "street": "2 avenue Foch",
-                "zip": "69006",
-                "city": "Lyon",
-                "country_id": cls.env.ref("base.fr").id,
-                "relance_collector_id": cls.collector.id,
-            }
-        )
+        email = f"{name.split()[1].lower()}@example.fr"
+        return cls._relance_customer(name, email=email, relance_collector_id=cls.collector.id)
 
     @classmethod
     def _invoice(cls, partner, amount, days_late, company=None):
         due = cls.today - timedelta(days=days_late)
-        move = (
-            cls.env["account.move"]
-            .with_company(company or cls.company)
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "invoice_date": min(due, cls.today) - timedelta(days=30),
-                    "invoice_date_due": due,
-                    "invoice_line_ids": [
-                        Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount, "tax_ids": []})
-                    ],
-                }
-            )
-        )
-        move.action_post()
-        return move
+        invoice_date = min(due, cls.today) - timedelta(days=30)
+        return cls._relance_invoice(partner, amount, due=due, company=company or cls.company, invoice_date=invoice_date)
 
     @classmethod
     def _letter(cls, partner, move, name):

@@ -95,18 +95,7 @@ class TestRelanceScreens(RelanceCommon):
         self.assertFalse(self.env["relance.interaction"].search([("partner_id", "=", self.customer.id)]))
 
     def test_interactions_are_append_only(self):
-        interaction = (
-            self.env["relance.interaction"]
-            .with_user(self.relance_user)
-            .create(
-                {
-                    "partner_id": self.customer.id,
-                    "kind": "note",
-                    "direction": "internal",
-                    "summary": "Appel entrant",
-                }
-            )
-        )
+        interaction = self._relance_note("Appel entrant", self.relance_user)
         with self.assertRaises(UserError):
             interaction.summary = "Autre chose"
         with self.assertRaises(AccessError):

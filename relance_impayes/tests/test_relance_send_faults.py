@@ -2,13 +2,12 @@ import sys
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.base.models.ir_cron import IrCron
 
-from .common import TODAY, RelanceCommon
+from .common import TODAY, RelanceCommon, move_values
 
 
 @tagged("post_install", "-at_install")
@@ -75,11 +74,7 @@ class TestRelanceSendFaults(RelanceCommon):
         self.assertEqual(len(self.env["mail.mail"].search([("model", "=", "relance.communication")])), 1)
 
     def test_mail_hook_only_marks_the_reminder_sent(self):
-        inv = self._relance_invoice(self.customer, 1000, days_late=6)
-        with self.mock_mail_gateway():
-            self._run_cron()
-        comm = self._comms(self.customer)
-        self.assertEqual(comm.state, "sending")
+        inv, comm = self._relance_queued_reminder()
         comm_class = type(self.env["relance.communication"])
         with patch.object(comm_class, "_run_post_send", lambda comms: None), self.mock_mail_gateway():
             self._send_queue()
@@ -179,18 +174,7 @@ class TestRelanceSendFaults(RelanceCommon):
             self._relance_invoice(partner, 1000, days_late=6)
         big = self._relance_customer("Grossiste SA")
         moves = self.env["account.move"].create(
-            [
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": big.id,
-                    "invoice_date": TODAY - timedelta(days=36),
-                    "invoice_date_due": TODAY - timedelta(days=6),
-                    "invoice_line_ids": [
-                        Command.create({"name": "Prestation", "quantity": 1, "price_unit": 10, "tax_ids": []})
-                    ],
-                }
-                for _i in range(60)
-            ]
+            [move_values(big, 10, TODAY - timedelta(days=36), TODAY - timedelta(days=6)) for _i in range(60)]
         )
         moves.action_post()
         original = IrCron._commit_progress

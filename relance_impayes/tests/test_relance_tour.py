@@ -5,9 +5,11 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.mail.tests.common import MockEmail
 
+from .common import RelanceRecords
+
 
 @tagged("post_install", "-at_install")
-class TestRelanceTour(HttpCase, MockEmail):
+class TestRelanceTour(RelanceRecords, HttpCase, MockEmail):
     """The accountant's daily flow in the browser (issue acceptance): to do, send a reminder by
     hand, validate a formal notice, log a call, read the history. The tour clicks; this test
     prepares the data with real dates and checks the real effects afterwards."""
@@ -67,40 +69,12 @@ class TestRelanceTour(HttpCase, MockEmail):
 
     @classmethod
     def _customer(cls, name):
-        return cls.env["res.partner"].create(
-            {
-                "name": name,
-                "is_company": True,
-                "email": f"{name.split()[1].lower()}@example.fr",
-                "phone": "+33 1 23 45 67 89",
-                "street": "2 avenue Foch",
-                "zip": "69006",
-                "city": "Lyon",
-                "country_id": cls.env.ref("base.fr").id,
-                "relance_collector_id": cls.admin.id,
-            }
-        )
+        email = f"{name.split()[1].lower()}@example.fr"
+        return cls._relance_customer(name, email=email, phone="+33 1 23 45 67 89", relance_collector_id=cls.admin.id)
 
     @classmethod
     def _invoice(cls, partner, amount, days_late):
-        due = cls.today - timedelta(days=days_late)
-        move = (
-            cls.env["account.move"]
-            .with_company(cls.company)
-            .create(
-                {
-                    "move_type": "out_invoice",
-                    "partner_id": partner.id,
-                    "invoice_date": due - timedelta(days=30),
-                    "invoice_date_due": due,
-                    "invoice_line_ids": [
-                        Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount, "tax_ids": []})
-                    ],
-                }
-            )
-        )
-        move.action_post()
-        return move
+        return cls._relance_invoice(partner, amount, days_late, company=cls.company)
 
     def test_daily_flow_tour(self):
         self.assertEqual(self.comm_martin.level_id, self.lvl_notice)
