@@ -131,6 +131,10 @@ class RelanceCommon(RelanceRecords, AccountTestInvoicingCommon, MailCase):
             decisions = self.env["account.move"]._relance_decide(company or self.company, on)
         return {d.partner_id: d for d in decisions}
 
+    def assertSkipReason(self, reason, msg=None, on=TODAY):
+        """The decision of ``on`` leaves ``customer`` out for ``reason`` (None: it is reminded)."""
+        self.assertEqual(self._decide(on)[self.customer.id].skip_reason, reason, msg)
+
     def _run_cron(self, on=TODAY):
         """The scheduled action as the scheduler runs it, then the mail queue."""
         with freeze_time(on), self.enter_registry_test_mode():

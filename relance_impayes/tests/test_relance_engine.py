@@ -55,7 +55,7 @@ class TestRelanceDecision(RelanceCommon):
     def test_credit_note_nets_the_balance(self):
         self._relance_invoice(self.customer, 1000, days_late=10)
         self._relance_refund(self.customer, 1000, TODAY - timedelta(days=2))
-        self.assertEqual(self._decide()[self.customer.id].skip_reason, "netted")
+        self.assertSkipReason("netted")
 
     def test_partial_credit_note_keeps_customer_in_process(self):
         self._relance_invoice(self.customer, 1000, days_late=10)
@@ -67,7 +67,7 @@ class TestRelanceDecision(RelanceCommon):
     def test_balance_under_tolerance_is_not_reminded(self):
         self.company.relance_tolerance = 50
         self._relance_invoice(self.customer, 30, days_late=10)
-        self.assertEqual(self._decide()[self.customer.id].skip_reason, "netted")
+        self.assertSkipReason("netted")
 
     def test_unreconciled_payment_nets_the_balance(self):
         self._relance_invoice(self.customer, 1000, days_late=10)
@@ -81,12 +81,12 @@ class TestRelanceDecision(RelanceCommon):
             }
         )
         payment.action_post()
-        self.assertEqual(self._decide()[self.customer.id].skip_reason, "netted")
+        self.assertSkipReason("netted")
 
     def test_manual_followup_customer_is_never_automatic(self):
         self.customer.relance_manual = True
         self._relance_invoice(self.customer, 1000, days_late=10)
-        self.assertEqual(self._decide()[self.customer.id].skip_reason, "manual")
+        self.assertSkipReason("manual")
 
     def test_excluded_invoice_needs_a_reason_and_is_left_out(self):
         inv = self._relance_invoice(self.customer, 1000, days_late=10)
@@ -115,11 +115,7 @@ class TestRelanceDecision(RelanceCommon):
             "a very late invoice starts at the first level, it never skips silently",
         )
         inv.write({"relance_level_id": self.lvl_amiable.id, "relance_date": TODAY - timedelta(days=2)})
-        self.assertEqual(
-            self._decide()[self.customer.id].skip_reason,
-            "nothing_due",
-            "two reminders are at least the minimum interval apart",
-        )
+        self.assertSkipReason("nothing_due", "two reminders are at least the minimum interval apart")
         self.assertEqual(self._decide(TODAY + timedelta(days=3))[self.customer.id].level_id, self.lvl_phone.id)
 
     def test_courtesy_reminder_before_due_date(self):
@@ -146,7 +142,7 @@ class TestRelanceDecision(RelanceCommon):
         )
         self.customer.relance_policy_id = gentle
         inv = self._relance_invoice(self.customer, 1000, days_late=10)
-        self.assertEqual(self._decide()[self.customer.id].skip_reason, "nothing_due")
+        self.assertSkipReason("nothing_due")
         self.assertEqual(inv.relance_next_date, inv.invoice_date_due + timedelta(days=30))
 
     def test_level_delay_change_moves_next_dates(self):

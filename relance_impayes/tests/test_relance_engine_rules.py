@@ -25,9 +25,7 @@ class TestRelanceEngine(RelanceCommon):
             return step._replace(date=step.date and step.date + timedelta(days=10))
 
         with patch.object(engine, "_next_step", ten_days_later):
-            self.assertEqual(
-                self._decide()[self.customer.id].skip_reason, "nothing_due", "the decision follows the overridden rule"
-            )
+            self.assertSkipReason("nothing_due", "the decision follows the overridden rule")
             self.env["relance.engine"]._refresh_next_dates(inv)
             self.assertEqual(
                 inv.relance_next_date,

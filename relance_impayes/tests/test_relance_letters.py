@@ -132,17 +132,9 @@ class TestRelanceLetters(RelanceCommon):
     def test_hand_off_offered_only_after_notice_deadline(self):
         inv = self._relance_invoice(self.customer, 1000, days_late=70)
         inv.write({"relance_level_id": self.lvl_notice.id, "relance_date": TODAY - timedelta(days=25)})
-        self.assertEqual(
-            self._decide()[self.customer.id].skip_reason,
-            "awaiting_notice",
-            "no receipt recorded: the notice's deadline has not started",
-        )
+        self.assertSkipReason("awaiting_notice", "no receipt recorded: the notice's deadline has not started")
         self._relance_notice_received(inv)
-        self.assertEqual(
-            self._decide()[self.customer.id].skip_reason,
-            "awaiting_notice",
-            "received 5 days ago: the 8 days to pay are not over",
-        )
+        self.assertSkipReason("awaiting_notice", "received 5 days ago: the 8 days to pay are not over")
         self.assertEqual(self._decide(TODAY + timedelta(days=4))[self.customer.id].level_id, self.lvl_litigation.id)
 
     def test_penalty_invoice_per_customer_never_charges_twice(self):
