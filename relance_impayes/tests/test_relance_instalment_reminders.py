@@ -59,13 +59,12 @@ class TestRelanceInstalmentReminders(RelanceCommon):
         self.env["ir.module.module"]._load_module_terms(["relance_impayes"], ["fr_FR"], overwrite=True)
         self.customer.lang = "fr_FR"
 
-    def _letter(self, comm):
-        html = (
-            self.env["ir.actions.report"]
-            ._render_qweb_html("relance_impayes.action_report_relance_letter", comm.ids)[0]
-            .decode()
-        )
-        return spaced(as_text(html))
+    def _letter(self, comm, lang=None):
+        """The letter as text; ``lang``: the language it is printed in (numbers and dates follow
+        the printing user's language, not the customer's: the letters room's business)."""
+        report = self.env["ir.actions.report"].with_context(lang=lang)
+        html = report._render_qweb_html("relance_impayes.action_report_relance_letter", comm.ids)[0]
+        return spaced(as_text(html.decode()))
 
     # ------------------------------------------------------------------
     # What a reminder claims
@@ -87,7 +86,7 @@ class TestRelanceInstalmentReminders(RelanceCommon):
         self.assertEqual(comm._relance_refresh_amounts(), comm)
         self.assertEqual((comm.amount_due, comm.line_ids.amount_residual), (5000.0, 5000.0))
         email = spaced(as_text(comm._render_email()[1]))
-        letter = self._letter(comm)
+        letter = self._letter(comm, "fr_FR")
         for name, text in (("email", email), ("letter", letter)):
             # the test company's currency is the dollar: "$ 5 000,00" (in euros "5 000,00 €")
             self.assertIn("5 000,00", text, name)
