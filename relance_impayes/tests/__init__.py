@@ -22,3 +22,4 @@ from . import test_relance_send_faults
 from . import test_relance_analytics_effectiveness
 from . import test_relance_risk
 from . import test_relance_instalment_reminders
+from . import test_relance_template_migration
