@@ -40,17 +40,8 @@ class TestRelanceInstalmentReminders(RelanceCommon):
         )
 
     def _split_invoice(self, partner=None, amount=10000, invoiced=INVOICED):
-        move = self.env["account.move"].create(
-            {
-                "move_type": "out_invoice",
-                "partner_id": (partner or self.customer).id,
-                "invoice_date": invoiced,
-                "invoice_payment_term_id": self.half_and_half.id,
-                "invoice_line_ids": [
-                    Command.create({"name": "Maintenance", "quantity": 1, "price_unit": amount, "tax_ids": []})
-                ],
-            }
-        )
+        move = self._relance_invoice(partner or self.customer, amount, post=False, invoice_date=invoiced, due=invoiced)
+        move.invoice_payment_term_id = self.half_and_half
         move.action_post()
         return move
 
