@@ -2,7 +2,7 @@
     "name": "Relance des impayés",
     "summary": "Recovery of unpaid customer invoices for French companies: "
     "dunning ladder, formal notices, interaction log",
-    "version": "19.0.1.0.2",
+    "version": "19.0.1.0.3",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",
     "author": "relance_impayes",

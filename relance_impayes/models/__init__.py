@@ -9,6 +9,7 @@ from . import res_config_settings
 from . import res_partner
 from . import relance_credit_override_mixin
 from . import account_move
+from . import account_move_instalment
 from . import relance_engine
 from . import relance_engine_notice
 from . import mail_mail

@@ -135,54 +135,6 @@ class AccountMove(models.Model):
             due = move._relance_due_date()
             move.relance_days_late = (fields.Date.to_date(today) - due).days if due else 0
 
-    # ------------------------------------------------------------------
-    # Instalments: every receivable line is a due date (LEGAL_FR §2)
-    # ------------------------------------------------------------------
-    def _relance_instalment_lines(self):
-        """Receivable lines of the invoice, one per instalment, by due date."""
-        self.ensure_one()
-        return self.line_ids.filtered(lambda line: line.account_type == "asset_receivable").sorted(
-            lambda line: (line.date_maturity or self.invoice_date_due or self.date, line.id)
-        )
-
-    def _relance_due_date(self):
-        """The due date the reminders follow: that of the earliest instalment still unpaid, else (all
-        paid) the invoice's due date. An invoice with one due date: its ``invoice_date_due``."""
-        self.ensure_one()
-        unpaid = self._relance_instalment_lines().filtered(lambda line: not line.reconciled and line.date_maturity)
-        return unpaid[:1].date_maturity or self.invoice_date_due
-
-    def _relance_late_instalments(self, date):
-        """The instalments of the invoice late on ``date`` (due before it, something still unpaid),
-        by due date: ``[{'line', 'date_due', 'amount', 'residual', 'days_late'}]``, amounts in the
-        invoice currency, tax included."""
-        self.ensure_one()
-        date = fields.Date.to_date(date)
-        return [
-            {
-                "line": line,
-                "date_due": line.date_maturity,
-                "amount": line.amount_currency,
-                "residual": line.amount_residual_currency,
-                "days_late": (date - line.date_maturity).days,
-            }
-            for line in self._relance_instalment_lines()
-            if line.date_maturity
-            and line.date_maturity < date
-            and not line.reconciled
-            and not self.currency_id.is_zero(line.amount_residual_currency)
-        ]
-
-    @api.model
-    def _relance_due_before_domain(self, date):
-        """Invoices with an instalment due before ``date`` (for one due date: ``invoice_date_due <
-        date``)."""
-        return Domain(
-            "line_ids",
-            "any",
-            Domain("display_type", "=", "payment_term") & Domain("date_maturity", "<", date),
-        )
-
     def _compute_relance_interaction_count(self):
         counts = dict(
             self.env["relance.interaction"]._read_group([("move_ids", "in", self.ids)], ["move_ids"], ["__count"])

@@ -1,5 +1,7 @@
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.exceptions import AccessError
+
+from .relance_changes import change_label, real_changes
 
 
 class AccountMove(models.Model):
@@ -42,15 +44,7 @@ class AccountMove(models.Model):
 
     def _relance_changes(self, vals, names):
         """``{move: [(field, old, new)]}`` for the fields of ``names`` that ``vals`` really changes."""
-        changes = {}
-        for name in names & vals.keys():
-            field = self._fields[name]
-            for move in self:
-                old = move[name]
-                new = field.convert_to_record(field.convert_to_cache(vals[name], move), move)
-                if old != new:
-                    changes.setdefault(move, []).append((name, old, new))
-        return changes
+        return real_changes(self, vals, names)
 
     @api.model
     def _relance_check_state_writer(self):
@@ -75,14 +69,10 @@ class AccountMove(models.Model):
     def _relance_trace_state_changes(self, changes):
         """A manager's correction of the dunning state, on the invoice's chatter: who, old and new value."""
 
-        def label(value):
-            if isinstance(value, models.BaseModel):
-                return value.display_name or "-"
-            return fields.Date.to_string(value) if value else "-"
-
         for move, move_changes in changes.items():
             details = "; ".join(
-                f"{self._fields[name]._description_string(self.env)}: {label(old)} → {label(new)}"
+                f"{self._fields[name]._description_string(self.env)}: "
+                f"{change_label(move, name, old)} → {change_label(move, name, new)}"
                 for name, old, new in move_changes
             )
             move.message_post(

@@ -42,7 +42,7 @@ class RelanceCommunication(models.Model):
         dropped = {comm: gone.filtered(lambda line, c=comm: line.communication_id == c).move_id for comm in comms}
         gone.unlink()
         for line in lines - gone:
-            residual = line.move_id.amount_residual_signed
+            residual = line.move_id._relance_due_residual(line.communication_id.date)
             if line.company_currency_id.compare_amounts(line.amount_residual, residual):
                 line.amount_residual = residual
         due = self.browse()

@@ -216,14 +216,15 @@ class RelanceEngine(models.AbstractModel):
             domain &= Domain("commercial_partner_id", "in", partners.commercial_partner_id.ids)
         query = move_model._search(domain)
         column = partial(move_model._field_to_sql, move_model._table, query=query)
+        date_due, residual = self._due_date_sql(query, company, date, column)
         rows = self.env.execute_query(
             query.select(
                 column("id"),
                 column("commercial_partner_id"),
-                self._due_date_sql(query, company, column("id"), column("invoice_date_due")),
+                date_due,
                 column("relance_level_id"),
                 column("relance_date"),
-                column("amount_residual_signed"),
+                residual,
             )
         )
         if not rows:
@@ -304,27 +305,26 @@ class RelanceEngine(models.AbstractModel):
         return result
 
     @api.model
-    def _due_date_sql(self, query, company, move_id, invoice_date_due):
-        """SQL of the due date the reminders follow (``account.move._relance_due_date``): that of the
-        earliest unpaid instalment (receivable line), else the invoice's due date. Set-based: one
-        grouped scan of the company's unpaid instalments, LEFT JOINed to ``query`` (no subquery per
-        invoice)."""
+    def _due_date_sql(self, query, company, date, column):
+        """SQL of the due date the reminders follow and of the amount a reminder on ``date`` claims,
+        per invoice of ``query``: ``(date_due, residual)``, the rule of
+        ``account.move._relance_due_instalments_sql`` (earliest unpaid instalment; residual of the
+        instalments due by ``date``), else the invoice's due date and residual. Set-based: one grouped
+        scan of the company's unpaid instalments, LEFT JOINed to ``query`` (no subquery per invoice).
+
+        :param column: ``fname -> SQL`` of the invoice table of ``query``
+        """
         alias = query.make_alias(query.table, "relance_instalment")
         query.add_join(
             "LEFT JOIN",
             alias,
-            SQL(
-                """(SELECT instalment.move_id, MIN(instalment.date_maturity) AS date_due
-                      FROM account_move_line instalment
-                     WHERE instalment.company_id = %s
-                       AND instalment.display_type = 'payment_term'
-                       AND instalment.reconciled IS NOT TRUE
-                  GROUP BY instalment.move_id)""",
-                company.id,
-            ),
-            SQL("%s = %s", SQL.identifier(alias, "move_id"), move_id),
+            self.env["account.move"]._relance_due_instalments_sql(company, date),
+            SQL("%s = %s", SQL.identifier(alias, "move_id"), column("id")),
         )
-        return SQL("COALESCE(%s, %s)", SQL.identifier(alias, "date_due"), invoice_date_due)
+        return (
+            SQL("COALESCE(%s, %s)", SQL.identifier(alias, "date_due"), column("invoice_date_due")),
+            SQL("COALESCE(%s, %s)", SQL.identifier(alias, "residual"), column("amount_residual_signed")),
+        )
 
     @api.model
     def _level_rank(self, ladder):
@@ -346,7 +346,7 @@ class RelanceEngine(models.AbstractModel):
                 level_id=move.relance_level_id.id,
                 target_level_id=level.id if rank.get(move.relance_level_id.id, -1) < rank.get(level.id, 0) else None,
                 next_date=None,
-                residual=move.amount_residual_signed,
+                residual=move._relance_due_residual(date),
                 days_late=(date - due_dates[move.id]).days,
             )
             for move in moves.sorted(lambda m: (due_dates[m.id], m.id))

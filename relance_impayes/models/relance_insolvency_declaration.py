@@ -22,7 +22,7 @@ class RelanceInsolvency(models.Model):
         moves = self.env["account.move"].search(
             self.env["account.move"]._relance_open_domain() & fields.Domain("relance_insolvency_id", "=", self.id)
         )
-        return moves.sorted(lambda m: (m.invoice_date_due or m.invoice_date, m.id))
+        return moves.sorted(lambda m: (m._relance_due_date() or m.invoice_date, m.id))
 
     def _declaration(self, on=None):
         """Per earlier invoice still due: principal still due, interest accrued until the judgment
@@ -47,7 +47,11 @@ class RelanceInsolvency(models.Model):
                 "interest": interest,
                 "indemnity": indemnity,
                 "total": move.currency_id.round(move.amount_residual + interest + indemnity),
-                "due_at_judgment": bool(move.invoice_date_due and move.invoice_date_due <= self.judgment_date),
+                # in instalments: échue as soon as one instalment fell due by the judgment
+                "due_at_judgment": any(
+                    line.date_maturity and line.date_maturity <= self.judgment_date
+                    for line in move._relance_instalment_lines()
+                ),
             }
             rows.append(row)
             for key in totals:

@@ -114,14 +114,15 @@ class ResPartner(models.Model):
         date = date or fields.Date.context_today(self)
         partner = self.commercial_partner_id
         moves = self._relance_portal_moves(company)
+        due_dates = {m.id: m._relance_due_date() for m in moves}  # the earliest unpaid instalment
         rows = [
             {
                 "move": m,
-                "due": m.invoice_date_due,
-                "late": max((date - m.invoice_date_due).days, 0),
+                "due": due_dates[m.id],
+                "late": max((date - due_dates[m.id]).days, 0),
                 "residual": m.amount_residual_signed,
             }
-            for m in moves
+            for m in moves.sorted(lambda m: (due_dates[m.id], m.id))
         ]
         credits = (
             self.env["account.move.line"]

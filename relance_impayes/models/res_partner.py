@@ -194,15 +194,12 @@ class ResPartner(models.Model):
         """Amount overdue × days late of the oldest overdue invoice: who to call first."""
         self.ensure_one()
         moves = self.env["account.move"]
-        overdue = moves._read_group(
-            moves._relance_open_domain()
-            & Domain("commercial_partner_id", "=", self.commercial_partner_id.id)
-            & Domain("invoice_date_due", "<", date),
-            [],
-            ["amount_residual_signed:sum", "invoice_date_due:min"],
+        partner = self.commercial_partner_id
+        overdue = moves._relance_overdue_by_partner(
+            moves._relance_open_domain() & Domain("commercial_partner_id", "=", partner.id), date
         )
-        amount, oldest = overdue[0] if overdue else (0.0, False)
-        return (amount or 0.0) * ((date - oldest).days if oldest else 0)
+        amount, oldest = overdue.get(partner, (0.0, False))
+        return amount * ((date - oldest).days if oldest else 0)
 
     def _relance_invoice_contact(self):
         self.ensure_one()
@@ -221,11 +218,9 @@ class ResPartner(models.Model):
         moves = self.env["account.move"]
         levels = self.env["relance.level"]
         due = dict(moves._read_group(base, ["commercial_partner_id"], ["amount_residual_signed:sum"]))
-        overdue = dict(
-            moves._read_group(
-                base & Domain("invoice_date_due", "<", today), ["commercial_partner_id"], ["amount_residual_signed:sum"]
-            )
-        )
+        overdue = {
+            partner: amount for partner, (amount, _oldest) in moves._relance_overdue_by_partner(base, today).items()
+        }
         status = {}
         for partner, level, next_date in moves._read_group(
             base, ["commercial_partner_id", "relance_level_id"], ["relance_next_date:min"]
@@ -269,11 +264,12 @@ class ResPartner(models.Model):
         """Form of a new promise, plan or dispute for this customer, on its overdue invoices."""
         self.ensure_one()
         partner = self.commercial_partner_id
+        today = fields.Date.context_today(self)
         moves = self.env["account.move"].search(
             self.env["account.move"]._relance_open_domain()
             & Domain("commercial_partner_id", "=", partner.id)
             & Domain("company_id", "=", self.env.company.id)
-            & Domain("invoice_date_due", "<", fields.Date.context_today(self))
+            & self.env["account.move"]._relance_late_domain(today)
         )
         return {
             "type": "ir.actions.act_window",
@@ -283,7 +279,7 @@ class ResPartner(models.Model):
             "context": {
                 "default_partner_id": partner.id,
                 "default_move_ids": moves.ids,
-                "default_amount": sum(moves.mapped("amount_residual_signed")),
+                "default_amount": moves._relance_overdue_residual(today),
             },
         }
 

@@ -1,6 +1,8 @@
 from odoo import api, models
 from odoo.exceptions import AccessError
 
+from .relance_changes import change_label, real_changes
+
 
 class ResPartner(models.Model):
     """What controls a customer's dunning and credit is not a contact detail: only the application
@@ -80,16 +82,8 @@ class ResPartner(models.Model):
         return res
 
     def _relance_changed(self, vals, names):
-        """``{partner: [field names]}``: the fields of ``names`` that ``vals`` really changes
-        (a form sending a value unchanged is no change)."""
-        changed = {}
-        for name in names & vals.keys():
-            field = self._fields[name]
-            for partner in self:
-                new = field.convert_to_record(field.convert_to_cache(vals[name], partner), partner)
-                if partner[name] != new:
-                    changed.setdefault(partner, []).append(name)
-        return changed
+        """``{partner: [field names]}``: the fields of ``names`` that ``vals`` really changes."""
+        return {partner: [name for name, _old, _new in c] for partner, c in real_changes(self, vals, names).items()}
 
     def _relance_application_fields_message(self):
         return self.env._(
@@ -112,22 +106,12 @@ class ResPartner(models.Model):
         current company, as the values are the company's)."""
         self.ensure_one()
 
-        def label(name, value):
-            field = self._fields[name]
-            if field.type == "boolean":
-                return self.env._("Yes") if value else self.env._("No")
-            if isinstance(value, models.BaseModel):
-                return value.display_name or "-"
-            if field.type == "selection":
-                return dict(field._description_selection(self.env)).get(value, "-")
-            return str(value) if value not in (False, None, "") else "-"
-
         lines = [
             self.env._(
                 "%(field)s: %(old)s → %(new)s",
                 field=self._fields[name]._description_string(self.env),
-                old=label(name, old),
-                new=label(name, self[name]),
+                old=change_label(self, name, old),
+                new=change_label(self, name, self[name]),
             )
             for name, old in sorted(old_values.items())
         ]

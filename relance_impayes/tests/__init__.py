@@ -21,3 +21,5 @@ from . import test_relance_access_lock
 from . import test_relance_send_faults
 from . import test_relance_analytics_effectiveness
 from . import test_relance_risk
+from . import test_relance_instalment_reminders
+from . import test_relance_template_migration

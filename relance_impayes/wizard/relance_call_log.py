@@ -50,6 +50,9 @@ class RelanceCallLog(models.TransientModel):
             & Domain("commercial_partner_id", "=", partner.id)
             & Domain("company_id", "=", self.env.company.id)
         )
+        today = fields.Date.context_today(self)
+        # the invoices with a late instalment; none late: all open ones (a promise on what falls due)
+        overdue = open_moves.filtered_domain(self.env["account.move"]._relance_late_domain(today))
         interaction = self.env["relance.interaction"].create(
             {
                 "partner_id": partner.id,
@@ -60,21 +63,16 @@ class RelanceCallLog(models.TransientModel):
                 "body": plaintext2html(self.note) if self.note else False,
                 "move_ids": [fields.Command.set(open_moves.ids)],
                 "level_id": open_moves.relance_level_id[-1:].id,
-                "amount": sum(
-                    open_moves.filtered(lambda m: m.invoice_date_due < fields.Date.context_today(self)).mapped(
-                        "amount_residual_signed"
-                    )
-                ),
+                "amount": overdue._relance_overdue_residual(today),
             }
         )
         if self.activity_id:
             self.activity_id.action_feedback(feedback=f"{label}. {self.note or ''}".strip())
-        overdue = open_moves.filtered(lambda m: m.invoice_date_due < fields.Date.context_today(self)) or open_moves
         if self.outcome == "promise":
             self.env["relance.promise"].create(
                 {
                     "partner_id": partner.id,
-                    "move_ids": [fields.Command.set(overdue.ids)],
+                    "move_ids": [fields.Command.set((overdue or open_moves).ids)],
                     "amount": self.promise_amount,
                     "date": self.promise_date,
                     "note": self.note,
@@ -84,7 +82,7 @@ class RelanceCallLog(models.TransientModel):
             self.env["relance.dispute"].create(
                 {
                     "partner_id": partner.id,
-                    "move_ids": [fields.Command.set(overdue.ids)],
+                    "move_ids": [fields.Command.set((overdue or open_moves).ids)],
                     "reason_id": self.dispute_reason_id.id,
                     "description": self.note,
                 }

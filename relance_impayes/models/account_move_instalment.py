@@ -1,0 +1,176 @@
+"""Instalments: every receivable line of an invoice is a due date (LEGAL_FR §2).
+
+Two readings of the same invoice, kept here side by side:
+
+- *late* (:meth:`AccountMove._relance_late_instalments`, :meth:`_relance_late_domain`): the
+  instalments due **before** a date and not fully paid: overdue amounts, oldest overdue date,
+  penalties, the customer's account;
+- *claimed* (:meth:`AccountMove._relance_due_instalments`, :meth:`_relance_due_residual`): what a
+  reminder on a date asks for: the unpaid instalments due **on or before** it, or, for a courtesy
+  reminder of an invoice with nothing due yet, its earliest unpaid instalment. Its SQL twin
+  :meth:`_relance_due_instalments_sql` serves the engine's set-based decision; change both together.
+
+An invoice with one due date has one receivable line: both readings give its whole residual.
+"""
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools import SQL
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _relance_instalment_lines(self):
+        """Receivable lines of the invoice, one per instalment, by due date."""
+        self.ensure_one()
+        return self.line_ids.filtered(lambda line: line.account_type == "asset_receivable").sorted(
+            lambda line: (line.date_maturity or self.invoice_date_due or self.date, line.id)
+        )
+
+    def _relance_due_date(self):
+        """The due date the reminders follow: that of the earliest instalment still unpaid, else (all
+        paid) the invoice's due date. An invoice with one due date: its ``invoice_date_due``."""
+        self.ensure_one()
+        unpaid = self._relance_instalment_lines().filtered(lambda line: not line.reconciled and line.date_maturity)
+        return unpaid[:1].date_maturity or self.invoice_date_due
+
+    def _relance_instalment_rows(self, lines, date):
+        """``[{'line', 'date_due', 'amount', 'residual', 'days_late'}]`` of instalment ``lines`` on
+        ``date``, amounts in the invoice currency, tax included."""
+        return [
+            {
+                "line": line,
+                "date_due": line.date_maturity,
+                "amount": line.amount_currency,
+                "residual": line.amount_residual_currency,
+                "days_late": (date - line.date_maturity).days,
+            }
+            for line in lines
+        ]
+
+    # ------------------------------------------------------------------
+    # Late: due before a date, something still unpaid
+    # ------------------------------------------------------------------
+    def _relance_late_lines(self, date):
+        """The instalment lines of these invoices late on ``date`` (:meth:`_relance_late_line_domain`)."""
+        date = fields.Date.to_date(date)
+        lines = self.env["account.move.line"].concat(*(move._relance_instalment_lines() for move in self))
+        return lines.filtered_domain(self._relance_late_line_domain(date))
+
+    def _relance_late_instalments(self, date):
+        """The instalments of the invoice late on ``date`` (due before it, something still unpaid),
+        by due date (see :meth:`_relance_instalment_rows`)."""
+        self.ensure_one()
+        date = fields.Date.to_date(date)
+        late = self._relance_late_lines(date).filtered(
+            lambda line: not self.currency_id.is_zero(line.amount_residual_currency)
+        )
+        return self._relance_instalment_rows(late, date)
+
+    @api.model
+    def _relance_due_before_domain(self, date):
+        """Invoices with an instalment due before ``date``, paid or not (for one due date:
+        ``invoice_date_due < date``): what may bear penalties."""
+        return Domain(
+            "line_ids",
+            "any",
+            Domain("display_type", "=", "payment_term") & Domain("date_maturity", "<", date),
+        )
+
+    @api.model
+    def _relance_late_line_domain(self, date):
+        """Instalments (receivable lines, ``account.move.line``) late on ``date``: due before it and
+        not fully paid."""
+        return (
+            Domain("display_type", "=", "payment_term")
+            & Domain("reconciled", "=", False)
+            & Domain("date_maturity", "<", date)
+        )
+
+    @api.model
+    def _relance_late_domain(self, date):
+        """Invoices overdue on ``date``: an instalment of theirs is late (:meth:`_relance_late_line_domain`)."""
+        return Domain("line_ids", "any", self._relance_late_line_domain(date))
+
+    @api.model
+    def _relance_overdue_by_partner(self, domain, date):
+        """``{commercial partner: (amount overdue, oldest overdue due date)}`` on ``date`` for the
+        invoices of ``domain``: late instalments only (company currency), in one grouped query."""
+        lines = self.env["account.move.line"]
+        groups = lines._read_group(
+            self._relance_late_line_domain(date) & Domain("move_id", "any", domain),
+            ["move_id.commercial_partner_id"],
+            ["amount_residual:sum", "date_maturity:min"],
+        )
+        return {partner: (amount or 0.0, oldest) for partner, amount, oldest in groups}
+
+    def _relance_overdue_residual(self, date):
+        """What is late on ``date`` of these invoices, company currency: their late instalments."""
+        return sum(self._relance_late_lines(date).mapped("amount_residual"))
+
+    # ------------------------------------------------------------------
+    # Claimed: what a reminder on a date asks for
+    # ------------------------------------------------------------------
+    def _relance_due_instalments(self, date):
+        """The instalments a reminder on ``date`` claims: the unpaid ones due on or before
+        ``date``; an invoice with none due yet (courtesy reminder): its earliest unpaid one(s).
+        SQL twin: :meth:`_relance_due_instalments_sql`."""
+        self.ensure_one()
+        date = fields.Date.to_date(date)
+        unpaid = self._relance_instalment_lines().filtered(lambda line: not line.reconciled and line.date_maturity)
+        if not unpaid:
+            return unpaid
+        threshold = max(date, min(unpaid.mapped("date_maturity")))
+        return unpaid.filtered(lambda line: line.date_maturity <= threshold)
+
+    def _relance_due_residual(self, date):
+        """What a reminder on ``date`` claims of this invoice, in company currency (as
+        ``amount_residual_signed``): the residual of :meth:`_relance_due_instalments`; without a
+        dated unpaid instalment, the invoice's residual. SQL twin: :meth:`_relance_due_instalments_sql`."""
+        self.ensure_one()
+        claimed = self._relance_due_instalments(date)
+        return sum(claimed.mapped("amount_residual")) if claimed else self.amount_residual_signed
+
+    def _relance_claim(self, date):
+        """The invoice as a reminder on ``date`` states it, in the invoice currency: ``amount``
+        and ``residual`` of the claimed instalments and their ``instalments`` rows (see
+        :meth:`_relance_instalment_rows`). One due date: the invoice's total and residual."""
+        self.ensure_one()
+        date = fields.Date.to_date(date)
+        claimed = self._relance_due_instalments(date)
+        if not claimed or len(self._relance_instalment_lines()) == 1:
+            return {"amount": self.amount_total, "residual": self.amount_residual, "instalments": []}
+        return {
+            "amount": sum(claimed.mapped("amount_currency")),
+            "residual": sum(claimed.mapped("amount_residual_currency")),
+            "instalments": self._relance_instalment_rows(claimed, date),
+        }
+
+    @api.model
+    def _relance_due_instalments_sql(self, company, date):
+        """SQL twin of :meth:`_relance_due_instalments` and :meth:`_relance_due_residual`, for a set
+        of invoices at once: rows ``(move_id, date_due, residual)`` over the unpaid instalments of
+        ``company``, ``date_due`` the earliest unpaid due date (:meth:`_relance_due_date`),
+        ``residual`` the company-currency residual claimed on ``date`` (NULL without a dated unpaid
+        instalment: the caller falls back on the invoice's residual). One grouped scan."""
+        return SQL(
+            """(SELECT instalment.move_id,
+                       MIN(instalment.date_maturity) AS date_due,
+                       SUM(instalment.amount_residual) FILTER (
+                           WHERE instalment.date_maturity <= GREATEST(%(date)s, instalment.earliest)
+                       ) AS residual
+                  FROM (SELECT line.move_id, line.date_maturity, line.amount_residual,
+                               MIN(line.date_maturity) OVER (PARTITION BY line.move_id) AS earliest
+                          FROM account_move_line line
+                         WHERE line.company_id = %(company)s
+                           AND line.display_type = 'payment_term'
+                           AND line.reconciled IS NOT TRUE) instalment
+              GROUP BY instalment.move_id)""",
+            date=date,
+            company=company.id,
+            to_flush=[
+                self.env["account.move.line"]._fields[fname]
+                for fname in ("move_id", "company_id", "display_type", "reconciled", "date_maturity", "amount_residual")
+            ],
+        )
