@@ -36,6 +36,35 @@ class RelanceEngine(models.AbstractModel):
         return number
 
     @api.model
+    def _relance_execution_order(self, communications):
+        """``communications`` smallest first (fewest invoices, then oldest): a reminder's cost grows
+        with its invoices (re-read at send time, listed in the email, their PDFs attached), so a
+        customer with thousands of invoices goes after the others and never makes them wait for
+        the cron's time limit."""
+        if len(communications) < 2:
+            return communications
+        counts = dict(
+            self.env["relance.communication.line"]._read_group(
+                [("communication_id", "in", communications.ids)], ["communication_id"], ["__count"]
+            )
+        )
+        return communications.sorted(lambda comm: (counts.get(comm, 0), comm.id))
+
+    @api.model
+    def _relance_execute_batch(self, batch):
+        """Execute ``batch``; return how many of its reminders this run dealt with (queued, sent,
+        sent for validation, cancelled, or failed once more). Those ``_execute`` did not reach
+        because time ran out are not counted: they stay in the progress' *remaining*, so Odoo's
+        scheduler calls the action again soon instead of taking the day as done."""
+        attempts = {comm.id: comm.attempt_count for comm in batch}
+        batch._execute()
+        return len(
+            batch.filtered(
+                lambda comm: comm.state not in ("draft", "failed") or comm.attempt_count != attempts[comm.id]
+            )
+        )
+
+    @api.model
     def _run_company(self, company, batch_size):
         """Credit then reminders of ``company``. A failure rolls back what this company did since
         its last commit, is logged once, noted on the company's chatter, and the run goes on."""

@@ -11,10 +11,11 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, Command, api, fields
-from odoo.tests import TransactionCase, tagged
+from odoo.tests import Form, TransactionCase, tagged
 from odoo.tools import SQL, mute_logger
 
 from odoo.addons.base.models import ir_cron
+from odoo.addons.base.tests.common import MockSmtplibCase
 
 _logger = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ TEXT_TYPES = ("character varying", "text")
 
 
 @tagged("post_install", "-at_install")
-class TestRelanceRunConcurrency(TransactionCase):
+class TestRelanceRunConcurrency(TransactionCase, MockSmtplibCase):
     """A big customer under a short time limit, a person acting between two steps of the run."""
 
     def _env(self, cr):
@@ -157,6 +158,7 @@ class TestRelanceRunConcurrency(TransactionCase):
             comm_ids = [row[0] for row in cr.fetchall()] or [0]
             cr.execute(SQL("SELECT id FROM account_move WHERE commercial_partner_id = %s", partner_id))
             move_ids = [row[0] for row in cr.fetchall()] or [0]
+
             def records(model_column):
                 column = SQL.identifier(model_column)
                 return SQL(
@@ -213,7 +215,8 @@ class TestRelanceRunConcurrency(TransactionCase):
             cr.execute(
                 SQL(
                     """SELECT comm.partner_id, comm.state, comm.origin, comm.id,
-                              (SELECT COUNT(*) FROM mail_mail mail JOIN mail_message msg ON msg.id = mail.mail_message_id
+                              (SELECT COUNT(*) FROM mail_mail mail
+                                 JOIN mail_message msg ON msg.id = mail.mail_message_id
                                 WHERE msg.model = 'relance.communication' AND msg.res_id = comm.id)
                          FROM relance_communication comm
                         WHERE comm.partner_id = ANY(%s) AND comm.state != 'cancelled'
@@ -305,11 +308,17 @@ class TestRelanceRunConcurrency(TransactionCase):
         self.assertEqual([state[:3] for state in final[big]], [("sending", "cron", 1)], "the big one went too")
 
         # the mail queue sends, the next run only follows up: nothing is sent twice
-        with self.env.registry.cursor() as cr:
+        with self.mock_smtplib_connection(), self.env.registry.cursor() as cr:
             env = self._env(cr)
             env["mail.mail"].search([("model", "=", "relance.communication"), ("state", "=", "outgoing")]).send()
-        with patch.object(ir_cron.IrCron, "_callback", observed_callback):
-            trigger()
+            with patch.object(ir_cron.IrCron, "_callback", observed_callback):
+                cr.commit()
+                trigger()
+        self.assertEqual(
+            sorted(email["smtp_to_list"][0] for email in self.emails),
+            ["grossiste@example.fr", "petit150@example.fr", "petit300@example.fr", "petit5000@example.fr"],
+            "one SMTP send per customer in all",
+        )
         final = callbacks[-1]
         for partner_id in [*small, big]:
             self.assertEqual([state[:3] for state in final[partner_id]], [("sent", "cron", 1)])
@@ -324,3 +333,56 @@ class TestRelanceRunConcurrency(TransactionCase):
             self.assertEqual(big_comm.interaction_ids.mapped("kind"), ["email"], "one piece of evidence")
             moves = env["account.move"].search([("partner_id", "=", big)])
             self.assertEqual(moves.relance_level_id, big_comm.level_id, "the 2,000 invoices climbed once")
+
+    # ------------------------------------------------------------------
+    # A person between the plan's search and its create
+    # ------------------------------------------------------------------
+    def test_manual_reminder_committed_between_search_and_create_does_not_stop_the_run(self):
+        """The run plans on cursor A; right after A searched the open reminders, a person prepares
+        a reminder by hand for one customer with the send wizard on cursor B and commits. A's
+        create then meets that reminder in the one-open-reminder-per-customer index: that
+        customer is skipped (logged), the others are planned and their emails queued."""
+        ids = self._commit_customers({"Manuel SARL": (1, 900.0), "Auto1 SAS": (1, 700.0), "Auto2 SAS": (1, 500.0)})
+        manual_partner = ids["Manuel SARL"]
+        comm_class = type(self.env["relance.communication"])
+        original = comm_class._plan_existing
+        prepared = []
+
+        def search_then_person_commits(comms, company, partner_ids):
+            found = original(comms, company, partner_ids)
+            if not prepared:
+                with self.env.registry.cursor() as cr_b:
+                    cr_b.execute("SET LOCAL lock_timeout = '10s'")  # a lock held by A fails here, never hangs
+                    env_b = self._env(cr_b)(context={"allowed_company_ids": [company.id]})
+                    wizard = Form(env_b["relance.send"].with_context(default_partner_id=manual_partner)).save()
+                    action = wizard.action_prepare()  # as the accountant does, from the customer
+                    prepared.append(action["res_id"])
+                # committed: A's snapshot does not see it, but the unique index does
+            return found
+
+        registry = self.env.registry
+        with (
+            patch.object(comm_class, "_plan_existing", search_then_person_commits),
+            self.assertLogs("odoo.addons.relance_impayes.models.relance_communication", "WARNING") as logs,
+            mute_logger("odoo.sql_db"),
+            registry.cursor() as cr_a,
+        ):
+            env_a = self._env(cr_a)
+            company = env_a.ref("base.main_company")
+            env_a["relance.engine"].with_company(company)._run(company)
+        self.assertTrue(prepared, "the person's reminder was committed while A was planning")
+        self.assertIn(f"Reminder of customer {manual_partner}", "\n".join(logs.output))
+        self.assertIn("another reminder is open", "\n".join(logs.output))
+
+        state = self._state(ids.values())
+        (manual,) = state[manual_partner]
+        self.assertEqual(manual[:3], ("draft", "manual", 0), "the person's reminder is intact, not sent by the run")
+        self.assertEqual(manual[3], prepared[0])
+        for name in ("Auto1 SAS", "Auto2 SAS"):
+            self.assertEqual(
+                [comm[:3] for comm in state[ids[name]]], [("sending", "cron", 1)], f"{name}: one reminder, queued"
+            )
+        with registry.cursor() as cr:
+            comm = self._env(cr)["relance.communication"].browse(prepared[0])
+            self.assertEqual(comm.line_ids.move_id.partner_id.ids, [manual_partner], "its invoices untouched")
+            self.assertTrue(comm.subject, "the email the person prepared is still there")
