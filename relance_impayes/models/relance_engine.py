@@ -429,7 +429,7 @@ class RelanceEngine(models.AbstractModel):
         communications._plan(company, [d for d in decisions if d.skip_reason is None], date)
         cron = self.env["ir.cron"]
         pending = self._relance_execution_order(communications.search(communications._pending_domain(company)))
-        cron._commit_progress(remaining=len(pending))
+        cron._commit_progress(remaining=self._relance_progress_remaining() + len(pending))  # after other companies'
         for start in range(0, len(pending), batch_size):
             batch = pending[start : start + batch_size]
             if not cron._commit_progress(self._relance_execute_batch(batch)):

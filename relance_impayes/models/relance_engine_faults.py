@@ -36,6 +36,14 @@ class RelanceEngine(models.AbstractModel):
         return number
 
     @api.model
+    def _relance_progress_remaining(self):
+        """How many reminders the scheduled run still counts as to do (``ir.cron.progress``), 0
+        outside a scheduled run. Each company adds its own to it: setting it would forget what
+        the previous companies left, and Odoo would take the day as done."""
+        progress_id = self.env.context.get("ir_cron_progress_id")
+        return self.env["ir.cron.progress"].sudo().browse(progress_id).remaining if progress_id else 0
+
+    @api.model
     def _relance_execution_order(self, communications):
         """``communications`` smallest first (fewest invoices, then oldest): a reminder's cost grows
         with its invoices (re-read at send time, listed in the email, their PDFs attached), so a
@@ -70,6 +78,7 @@ class RelanceEngine(models.AbstractModel):
         its last commit, is logged once, noted on the company's chatter, and the run goes on."""
         cron = self.env["ir.cron"]
         cron._commit_progress()  # what the previous companies did is kept whatever happens here
+        remaining = self._relance_progress_remaining()
         try:
             self.env["relance.risk"].with_company(company)._daily_credit(company)
             # messages written by the run (failures, notes) in the company's language, not OdooBot's
@@ -79,7 +88,9 @@ class RelanceEngine(models.AbstractModel):
             self.env.cr.rollback()
             _logger.exception("Payment reminders: the daily run of %s failed", company.display_name)
             self._relance_note_run_failure(company, error)
-            cron._commit_progress()
+            # its reminders are not left counted as remaining: the scheduler would call the action
+            # again at once, only to meet the same error
+            cron._commit_progress(remaining=remaining)
 
     @api.model
     def _relance_note_run_failure(self, company, error):
