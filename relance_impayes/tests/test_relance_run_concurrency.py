@@ -8,14 +8,17 @@ goes; the data is removed by SQL at the end.
 import logging
 import time
 from datetime import timedelta
+from types import SimpleNamespace
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, Command, api, fields
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import Form, TransactionCase, tagged
 from odoo.tools import SQL, mute_logger
 
 from odoo.addons.base.models import ir_cron
 from odoo.addons.base.tests.common import MockSmtplibCase
+
+from .common import RelanceCommon
 
 _logger = logging.getLogger(__name__)
 
@@ -49,32 +52,15 @@ class TestRelanceRunConcurrency(TransactionCase, MockSmtplibCase):
             if not previous_email:
                 company.email = "compta@example.fr"  # reminders need a sender address
             self.addCleanup(self._restore_company_email, company.id, previous_email)
+            # RelanceCommon's helpers, on this committing environment (they read ``cls.env``)
+            helpers = SimpleNamespace(env=env)
             for name, (count, amount) in invoices_by_name.items():
-                partner = env["res.partner"].create(
-                    {
-                        "name": name,
-                        "is_company": True,
-                        "email": f"{name.split()[0].lower()}@example.fr",
-                        "street": "2 avenue Foch",
-                        "zip": "69006",
-                        "city": "Lyon",
-                        "country_id": env.ref("base.fr").id,
-                    }
-                )
+                partner = RelanceCommon._relance_customer.__func__(helpers, name)
                 ids[name] = partner.id
                 self.addCleanup(self._cleanup, partner.id)
-                invoice = env["account.move"].create(
-                    {
-                        "move_type": "out_invoice",
-                        "partner_id": partner.id,
-                        "invoice_date": today - timedelta(days=36),
-                        "invoice_date_due": today - timedelta(days=6),
-                        "invoice_line_ids": [
-                            Command.create({"name": "Prestation", "quantity": 1, "price_unit": amount, "tax_ids": []})
-                        ],
-                    }
+                invoice = RelanceCommon._relance_invoice.__func__(
+                    helpers, partner, amount, due=today - timedelta(days=6)
                 )
-                invoice.action_post()
                 if count > 1:
                     env.flush_all()
                     self._clone_invoice(cr, invoice.id, count - 1)
