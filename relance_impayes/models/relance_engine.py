@@ -428,13 +428,12 @@ class RelanceEngine(models.AbstractModel):
         decisions = self._decide(company, date)
         communications._plan(company, [d for d in decisions if d.skip_reason is None], date)
         cron = self.env["ir.cron"]
-        pending = communications.search(communications._pending_domain(company))
-        cron._commit_progress(remaining=len(pending))
+        pending = self._relance_execution_order(communications.search(communications._pending_domain(company)))
+        cron._commit_progress(remaining=self._relance_progress_remaining() + len(pending))  # after other companies'
         for start in range(0, len(pending), batch_size):
             batch = pending[start : start + batch_size]
-            batch._execute()
-            if not cron._commit_progress(len(batch)):
-                break  # out of time: the next run resumes with what is left
+            if not cron._commit_progress(self._relance_execute_batch(batch)):
+                break  # out of time: what is left is still counted as remaining, the scheduler calls again
 
     @api.model
     def _update_negotiations(self, company, date):

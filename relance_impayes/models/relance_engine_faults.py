@@ -36,11 +36,49 @@ class RelanceEngine(models.AbstractModel):
         return number
 
     @api.model
+    def _relance_progress_remaining(self):
+        """How many reminders the scheduled run still counts as to do (``ir.cron.progress``), 0
+        outside a scheduled run. Each company adds its own to it: setting it would forget what
+        the previous companies left, and Odoo would take the day as done."""
+        progress_id = self.env.context.get("ir_cron_progress_id")
+        return self.env["ir.cron.progress"].sudo().browse(progress_id).remaining if progress_id else 0
+
+    @api.model
+    def _relance_execution_order(self, communications):
+        """``communications`` smallest first (fewest invoices, then oldest): a reminder's cost grows
+        with its invoices (re-read at send time, listed in the email, their PDFs attached), so a
+        customer with thousands of invoices goes after the others and never makes them wait for
+        the cron's time limit."""
+        if len(communications) < 2:
+            return communications
+        counts = dict(
+            self.env["relance.communication.line"]._read_group(
+                [("communication_id", "in", communications.ids)], ["communication_id"], ["__count"]
+            )
+        )
+        return communications.sorted(lambda comm: (counts.get(comm, 0), comm.id))
+
+    @api.model
+    def _relance_execute_batch(self, batch):
+        """Execute ``batch``; return how many of its reminders this run dealt with (queued, sent,
+        sent for validation, cancelled, or failed once more). Those ``_execute`` did not reach
+        because time ran out are not counted: they stay in the progress' *remaining*, so Odoo's
+        scheduler calls the action again soon instead of taking the day as done."""
+        attempts = {comm.id: comm.attempt_count for comm in batch}
+        batch._execute()
+        return len(
+            batch.filtered(
+                lambda comm: comm.state not in ("draft", "failed") or comm.attempt_count != attempts[comm.id]
+            )
+        )
+
+    @api.model
     def _run_company(self, company, batch_size):
         """Credit then reminders of ``company``. A failure rolls back what this company did since
         its last commit, is logged once, noted on the company's chatter, and the run goes on."""
         cron = self.env["ir.cron"]
         cron._commit_progress()  # what the previous companies did is kept whatever happens here
+        remaining = self._relance_progress_remaining()
         try:
             self.env["relance.risk"].with_company(company)._daily_credit(company)
             # messages written by the run (failures, notes) in the company's language, not OdooBot's
@@ -50,7 +88,9 @@ class RelanceEngine(models.AbstractModel):
             self.env.cr.rollback()
             _logger.exception("Payment reminders: the daily run of %s failed", company.display_name)
             self._relance_note_run_failure(company, error)
-            cron._commit_progress()
+            # its reminders are not left counted as remaining: the scheduler would call the action
+            # again at once, only to meet the same error
+            cron._commit_progress(remaining=remaining)
 
     @api.model
     def _relance_note_run_failure(self, company, error):
