@@ -80,14 +80,14 @@ class RelanceCommunication(models.Model):
     _inherit = "relance.communication"
 
     letter_state = fields.Selection(
-        [("none", "No letter"), ("to_render", "To render"), ("done", "Rendered"), ("failed", "Failed")],
+        [("none", "No letter"), ("to_render", "To render"), ("done", "Rendered"), ("failed", "Render failed")],
         "Letter status",
         default="none",
         required=True,
         readonly=True,
         copy=False,
         index=True,
-        help="To render: the letters' scheduled action makes its PDF; Failed: tried again by the next "
+        help="To render: the letters' scheduled action makes its PDF; Render failed: tried again by the next "
         "runs until the attempt limit.",
     )
     letter_error = fields.Text("Letter error", readonly=True, copy=False)
