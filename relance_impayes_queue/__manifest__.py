@@ -1,6 +1,6 @@
 {
     "name": "Relance des impayés - Job Queue",
-    "summary": "The daily reminder run as queue jobs (OCA queue_job): one job per company, retried with backoff",
+    "summary": "The daily reminder run as queue jobs (OCA queue_job): one job per company and per batch of letters",
     "version": "19.0.1.0.0",
     "category": "Accounting/Accounting",
     "license": "LGPL-3",

@@ -7,21 +7,21 @@ from odoo.addons.queue_job.exception import FailedJobError, RetryableJobError
 from odoo.addons.queue_job.job import identity_exact
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.addons.relance_impayes.models.relance_engine import RelanceEngine
-from odoo.addons.relance_impayes.tests.common import RelanceCommon
 from odoo.addons.relance_impayes_queue.models.relance_engine import USE_JOBS_PARAM
+
+from .common import RelanceQueueCommon
 
 ENGINE_LOGGER = "odoo.addons.relance_impayes.models.relance_engine_faults"
 
 
 @tagged("post_install", "-at_install")
-class TestRelanceQueue(RelanceCommon):
+class TestRelanceQueue(RelanceQueueCommon):
     """The daily run as queue jobs: one per company, never two waiting for the same company,
     each a company's whole day, a failing one retried later without touching the others."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["ir.config_parameter"].sudo().set_param(USE_JOBS_PARAM, "True")
         cls.other = cls.setup_other_company(name="Filiale Sud")["company"]
         cls.other.email = "compta@filiale-sud.example.fr"
         cls.customer_other = cls._relance_customer("Sudiste SA")
@@ -34,25 +34,8 @@ class TestRelanceQueue(RelanceCommon):
         cls.companies = cls.env["res.company"].search([]).filtered("relance_policy_id")
 
     def _start_day(self):
-        """What the scheduled action runs (``relance_impayes.ir_cron_relance``), as its user and
-        without the test's context: the jobs run as the user who enqueued them."""
-        cron = self.env.ref("relance_impayes.ir_cron_relance")
-        self.env(user=cron.user_id, context={})["relance.communication"]._cron_relance()
-
-    def _perform(self, jobs):
-        """Perform trapped jobs as a worker would: on their own cursor (they commit per batch)."""
-        with self.enter_registry_test_mode():
-            for job in jobs:
-                job.perform()
-        self.env.invalidate_all()
-
-    def _perform_failing(self, job, exception):
-        """Perform ``job``, which must raise ``exception``: return it."""
-        try:
-            self._perform([job])
-        except exception as error:
-            return error
-        self.fail(f"{job} did not raise {exception.__name__}")
+        """What the daily scheduled action runs (``relance_impayes.ir_cron_relance``)."""
+        self._as_scheduler("relance_impayes.ir_cron_relance")._cron_relance()
 
     def test_daily_run_enqueues_one_job_per_company_and_runs_nothing_itself(self):
         self.assertIn(self.other, self.companies)
