@@ -91,15 +91,12 @@ class TestRelanceQueue(RelanceQueueCommon):
         return [mail for mail in self._mails if partner.email in "".join(mail["email_to"])]
 
     def test_a_failing_company_is_retried_with_backoff_and_the_other_job_sends(self):
-        original = RelanceEngine._decide
-        main = self.company
+        main, negotiations = self.company, RelanceEngine._update_negotiations
 
-        def broken_decide(engine, company, date=None, partners=None):
-            if company == main:
-                raise RuntimeError("corrupted ledger")
-            return original(engine, company, date, partners)
+        def broken_ledger(engine, company, date):  # the main company's run stops on bad data
+            return negotiations(engine, company, date) if company != main else 1 / 0
 
-        with self.mock_mail_gateway(), patch.object(RelanceEngine, "_decide", broken_decide):
+        with self.mock_mail_gateway(), patch.object(RelanceEngine, "_update_negotiations", broken_ledger):
             with trap_jobs() as trap:
                 self._start_day()
             by_company = {job.args[0]: job for job in trap.enqueued_jobs}
@@ -109,21 +106,21 @@ class TestRelanceQueue(RelanceQueueCommon):
                 error = self._perform_failing(failing, RetryableJobError)
             self._perform([other])  # the next job, in another worker: untouched by the failure
             self._send_queue()
-        self.assertIn("corrupted ledger", str(error))
+        self.assertIn("division by zero", str(error))
         self.assertEqual(failing.retry, 1)
         self.assertEqual(failing._get_retry_seconds(), 60, "first retry in a minute (the job function's pattern)")
         self.assertFalse(self._comms(self.customer), "the failing company's work was rolled back")
         self.assertEqual(self._comms(self.customer_other).state, "sent")
         self.assertEqual(len(self._mails), 1)
-        notes = main.partner_id.message_ids.filtered(lambda m: "corrupted ledger" in (m.body or ""))
+        notes = main.partner_id.message_ids.filtered(lambda m: "division by zero" in (m.body or ""))
         self.assertEqual(len(notes), 1, "the failure is noted on the company, and kept")
 
         failing.retry = 3
         self.assertEqual(failing._get_retry_seconds(), 300, "later attempts wait longer")
         failing.retry = 4  # the next attempt is the last one
-        with patch.object(RelanceEngine, "_decide", broken_decide), mute_logger(ENGINE_LOGGER):
+        with patch.object(RelanceEngine, "_update_negotiations", broken_ledger), mute_logger(ENGINE_LOGGER):
             error = self._perform_failing(failing, FailedJobError)
-        self.assertIn("Max. retries (5) reached: corrupted ledger", str(error))
+        self.assertIn("Max. retries (5) reached: division by zero", str(error))
 
     def test_without_jobs_the_scheduled_action_runs_each_company_itself(self):
         params = self.env["ir.config_parameter"].sudo()
