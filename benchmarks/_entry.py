@@ -39,7 +39,9 @@ def execute(communications):
 def patch_letters_out(env):
     """Make the letter channel render no PDF (letters are timed apart). Returns ``restore()``.
 
-    Today the letter PDF is made by ``relance.communication._action_letter``; if a refactor
+    The letter channels' ``perform`` is ``relance.communication._action_letter``: since issue 11 it
+    only marks the letter to render (the PDF is the letters' own step, timed by
+    ``render_letters_step``); patched out, the letter levels do not even mark it. If a refactor
     renames it, retarget here (the benchmark then says it could not patch it).
     """
     comm_class = type(env["relance.communication"])
@@ -96,3 +98,28 @@ def render_letter(env, communications):
     pdf, _fmt = env["ir.actions.report"]._render_qweb_pdf(
         report.report_name, communications.ids, data={"date": str(date)} if date else None)
     return pdf
+
+
+def mark_letters_pending(communications):
+    """What the letter channels do at send time: the letters of ``communications`` to render."""
+    for comm in communications:
+        comm._action_letter()
+
+
+def render_letters_step(env):
+    """The letters' scheduled action (``relance.communication._cron_render_letters``), its
+    per-batch commit replaced by a flush (the benchmark runs in one rolled-back transaction).
+    Returns the communications whose letter it rendered."""
+    from unittest.mock import patch
+
+    cron_class = type(env["ir.cron"])
+
+    def flush_progress(cron, processed=0, **kwargs):
+        cron.env.flush_all()
+        return float("inf")
+
+    comm = env["relance.communication"]
+    pending = comm.search(comm._relance_letter_domain())
+    with patch.object(cron_class, "_commit_progress", flush_progress):
+        comm._cron_render_letters()
+    return pending.filtered(lambda c: c.letter_state == "done")

@@ -6,6 +6,7 @@ Usage (from the repo root, after ``python3 benchmarks/generate.py``):
     python3 benchmarks/bench_peer.py                       # relance_bench, everything
     python3 benchmarks/bench_peer.py --no-oca --letters 10 # without the peer
     python3 benchmarks/bench_peer.py --db relance_bench_100k --letters 0
+    python3 benchmarks/bench_peer.py --letters-only --letters 100  # the letters' step alone
 
 Steps (each bounded by ``--timeout``; every database and process it makes is removed at the end):
 
@@ -17,11 +18,17 @@ Steps (each bounded by ``--timeout``; every database and process it makes is rem
    is timed (wall, CPU, queries, lines made);
 2. ours, in one rolled-back transaction (bench_daily_run.daily_run): (a) decide, (b) plan,
    (c) execute, (d) mail queue with SMTP mocked; the ratio OCA / (a)+(b) is printed;
-3. letters: an Odoo HTTP server on a free port serves the report CSS (``report.url`` set in the
-   rolled-back transaction), ``--letters`` letter PDFs of the letter report are rendered one at
-   a time (one wkhtmltopdf each, as the letter channel does) with Odoo's default
-   ``report.print_delay`` and with 0; letters/s and kB/PDF. (Several letters in one PDF need a
-   wkhtmltopdf with patched QT, which this machine does not have.)
+3. letters: an Odoo HTTP server on a free port (``report.url`` set in the rolled-back transaction),
+   as in production; ``--letters`` letter PDFs of the letter report rendered one at a time with
+   ``_render_qweb_pdf`` (the path before issue 11) with Odoo's default ``report.print_delay``
+   and with 0; then **the letters' step** (issue 11): the same number of reminders of letter
+   levels marked to render, ``_cron_render_letters`` timed (batches of
+   ``relance_impayes.letter_batch_size``, wkhtmltopdf in ``--letter-workers`` threads, default the
+   cores); letters/s and kB/PDF. (Several letters in one wkhtmltopdf call need a patched-QT
+   wkhtmltopdf, which this machine does not have.)
+
+``--letters-only``: no peer, no timed daily run; the reminders of letter levels are planned and
+executed (untimed) for ``--letters`` customers, then only the letters are timed.
 
 Results: a table on stdout (Markdown, to paste into benchmarks/README.md) and JSON in
 ``benchmarks/results/peer-<db>-<timestamp>.json`` (git-ignored).
@@ -30,6 +37,7 @@ import argparse
 import glob
 import json
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -162,8 +170,69 @@ def start_server(db, timeout):
     raise SystemExit("the Odoo server for the letters did not answer in time")
 
 
-def time_letters(env, comms, port):
-    """Letters/s, one PDF per letter (default print delay, then 0)."""
+def time_letter_step(env, comms, workers):
+    """Letters/s of the letters' step (``_cron_render_letters``) on ``comms`` marked to render."""
+    if workers:
+        env["ir.config_parameter"].sudo().set_param("relance_impayes.letter_workers", str(workers))
+    _entry.mark_letters_pending(comms)
+    env.flush_all()
+    clock = Clock()
+    done = _entry.render_letters_step(env)
+    sizes = [len(comm.letter_id.raw or b"") for comm in done]
+    return {"letters": len(comms), "rendered": len(done), **clock.stop(len(done), min(workers or 99, os.cpu_count())),
+            "workers": workers or os.cpu_count(),
+            "kb_per_pdf": sum(sizes) / max(len(sizes), 1) / 1024, "max_kb": max(sizes, default=0) / 1024}
+
+
+class Clock:
+    """Wall time, and CPU of this process and of its finished children (the wkhtmltopdf processes):
+    on a loaded machine the CPU is the stable part; ``cpu_bound_letters_per_second`` is what that
+    CPU gives on the machine's cores alone (an upper bound, not a measure)."""
+
+    def __init__(self):
+        self.wall, self.cpu, self.children = time.perf_counter(), time.process_time(), self._children()
+
+    @staticmethod
+    def _children():
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    def stop(self, count, cores=None):
+        """``cores``: how many cores the work can use (1 for one letter after the other)."""
+        cores = cores or os.cpu_count() or 1
+        wall = time.perf_counter() - self.wall
+        cpu, children = time.process_time() - self.cpu, self._children() - self.children
+        return {"seconds": wall, "letters_per_second": count / wall if wall else 0, "cpu_main_process": cpu,
+                "cpu_wkhtmltopdf": children, "cpu_per_letter": (cpu + children) / max(count, 1),
+                "cpu_bound_letters_per_second": count * cores / (cpu + children) if cpu + children else 0, "load_average": os.getloadavg()}
+
+
+def letter_comms(env, company, count):
+    """Reminders of letter levels that left or are leaving (what the letters' step renders)."""
+    return env["relance.communication"].search(
+        [("company_id", "=", company.id), ("state", "in", ("sending", "sent")),
+         "|", ("level_id.action_letter", "=", True), ("level_id.action_registered_letter", "=", True)],
+        order="id", limit=count)
+
+
+def plan_letters_only(env, company, run_date, count):
+    """``--letters-only``: plan and execute (untimed) the reminders of ``count`` customers due for a
+    letter level; their letters are then pending."""
+    import bench_daily_run
+
+    restore, _levels = bench_daily_run.prepare(env, company, run_date)
+    restore()  # the letter channels mark their letters, as in production
+    decisions = [d for d in _entry.to_remind(_entry.decide(env, company, run_date))
+                 if env["relance.level"].browse(d.level_id).action_letter][:count]
+    comms = _entry.plan(env, company, decisions, run_date)
+    for start in range(0, len(comms), 50):
+        _entry.execute(comms[start:start + 50])
+    env.flush_all()
+    return letter_comms(env, company, count)
+
+
+def time_letters(env, comms, port, workers=None):
+    """Letters/s, one PDF per letter (default print delay, then 0), then the letters' step."""
     params = env["ir.config_parameter"].sudo()
     params.set_param("report.url", f"http://127.0.0.1:{port}")
     default_delay = params.get_param("report.print_delay", "1000")
@@ -172,19 +241,19 @@ def time_letters(env, comms, port):
     for label, delay in (("default_delay", default_delay), ("no_delay", "0")):
         params.set_param("report.print_delay", delay)
         sizes = []
-        started = time.perf_counter()
+        clock = Clock()
         for comm in comms:
             sizes.append(len(_entry.render_letter(env, comm)))
-        seconds = time.perf_counter() - started
-        result[label] = {"seconds": seconds, "letters_per_second": len(comms) / seconds,
-                         "kb_per_pdf": sum(sizes) / len(sizes) / 1024}
+        result[label] = {**clock.stop(len(comms), cores=1), "kb_per_pdf": sum(sizes) / len(sizes) / 1024}
+    params.set_param("report.print_delay", default_delay)
+    result["step"] = time_letter_step(env, comms, workers)
     return result
 
 
 # ------------------------------------------------------------------------------------------------
 # ours
 # ------------------------------------------------------------------------------------------------
-def run_ours(db, run_date, letters, timeout):
+def run_ours(db, run_date, letters, timeout, workers=None, letters_only=False):
     from odoo import SUPERUSER_ID, api
     import bench_daily_run
 
@@ -195,6 +264,10 @@ def run_ours(db, run_date, letters, timeout):
     try:
         env = api.Environment(cr, SUPERUSER_ID, {})
         company = env.ref("base.main_company")
+        if letters_only:
+            comms = plan_letters_only(env, company, run_date, letters)
+            server, port = start_server(db, timeout)
+            return {"letters": time_letters(env, comms, port, workers)}
         args = Namespace(tracemalloc=False, profile=[], top=25, profile_dir=None, batch_size=None, mail_queue=True)
         phases = bench_daily_run.daily_run(env, company, run_date, args)
         customers = len(env["account.move"].search(
@@ -205,10 +278,9 @@ def run_ours(db, run_date, letters, timeout):
             "queries_per_customer": p.queries / max(customers, 1), "max_rss_mb": p.rss_mb} for p in phases}}
         result["peak_rss_mb"] = max(p.rss_mb for p in phases)
         if letters:
-            comms = env["relance.communication"].search([("company_id", "=", company.id)], order="id desc",
-                                                        limit=letters)
+            comms = letter_comms(env, company, letters)
             server, port = start_server(db, timeout)
-            result["letters"] = time_letters(env, comms, port)
+            result["letters"] = time_letters(env, comms, port, workers)
         return result
     finally:
         cr.rollback()
@@ -222,9 +294,37 @@ def run_ours(db, run_date, letters, timeout):
 
 
 # ------------------------------------------------------------------------------------------------
+def letter_rows(letters):
+    rows = []
+    for key, label in (("default_delay", f"letters, one PDF each, print delay {letters.get('default_print_delay_ms')} ms"),
+                       ("no_delay", "letters, one PDF each, print delay 0")):
+        if key in letters:
+            v = letters[key]
+            rows.append((label, *letter_cells(v), f"{v['kb_per_pdf']:.0f} kB/PDF", ""))
+    step = letters.get("step")
+    if step:
+        rows.append((f"letters' step `_cron_render_letters`, {step['rendered']}/{step['letters']} letters, "
+                     f"{step['workers']} workers", *letter_cells(step),
+                     f"{step['kb_per_pdf']:.0f} kB/PDF (max {step['max_kb']:.0f})", ""))
+    return rows
+
+
+def letter_cells(v):
+    """letters/s (wall), CPU s per letter (Odoo + wkhtmltopdf), letters/s that CPU allows on the cores."""
+    if "cpu_per_letter" not in v:
+        return f"{v['letters_per_second']:.2f} letters/s", "", ""
+    return (f"{v['letters_per_second']:.2f} letters/s", f"{v['cpu_per_letter']:.3f} CPU s/letter",
+            f"{v['cpu_bound_letters_per_second']:.1f} letters/s CPU-bound")
+
+
 def table(res):
-    ours = res["ours"]["phases"]
     rows = [("step", "seconds", "CPU s", "queries", "queries/customer", "peak RSS MB")]
+    if "phases" not in res["ours"]:
+        rows += letter_rows(res["ours"]["letters"])
+        lines = ["| " + " | ".join(r) + " |" for r in rows]
+        lines.insert(1, "|" + "---|" * len(rows[0]))
+        return "\n".join(lines)
+    ours = res["ours"]["phases"]
     for key in ("a", "b", "c", "d"):
         if key in ours:
             p = ours[key]
@@ -243,10 +343,7 @@ def table(res):
                      f"{oca['cpu'] / decide_plan_cpu:.2f}x", "", "", ""))
     letters = res["ours"].get("letters")
     if letters:
-        for key, label in (("default_delay", f"letters, one PDF each, print delay {letters['default_print_delay_ms']} ms"),
-                           ("no_delay", "letters, one PDF each, print delay 0")):
-            v = letters[key]
-            rows.append((label, f"{v['letters_per_second']:.2f} letters/s", "", "", f"{v['kb_per_pdf']:.0f} kB/PDF", ""))
+        rows += letter_rows(letters)
     lines = ["| " + " | ".join(r) + " |" for r in rows]
     lines.insert(1, "|" + "---|" * len(rows[0]))
     return "\n".join(lines)
@@ -258,12 +355,17 @@ def main():
     parser.add_argument("--date", type=date.fromisoformat, default=None)
     parser.add_argument("--letters", type=int, default=20, help="letter PDFs to render (0: none)")
     parser.add_argument("--no-oca", action="store_true", help="skip the OCA comparison")
+    parser.add_argument("--letters-only", action="store_true",
+                        help="only the letters: no peer, no timed daily run (implies --no-oca)")
+    parser.add_argument("--letter-workers", type=int, default=None,
+                        help="wkhtmltopdf processes at once in the letters' step (default: the cores)")
     parser.add_argument("--no-update", action="store_true", help="skip `odoo -u relance_impayes` first")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed to each external step")
     parser.add_argument("--oca-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.oca_worker:
         return oca_worker(args.db, args.date)
+    args.no_oca = args.no_oca or args.letters_only
     if not args.no_update:
         install_module(args.db, "-u")
     if not args.date:
@@ -279,7 +381,7 @@ def main():
             addons, wheel = fetch_oca(tmp, args.timeout)
             res["oca_wheel"] = wheel
             print(f"OCA peer: {wheel}, installing into a copy of {args.db}")
-        res["ours"] = run_ours(args.db, args.date, args.letters, args.timeout)
+        res["ours"] = run_ours(args.db, args.date, args.letters, args.timeout, args.letter_workers, args.letters_only)
         from odoo.modules.registry import Registry
         from odoo.sql_db import close_db
         Registry.delete(args.db)

@@ -44,3 +44,4 @@ from . import relance_portal
 from . import relance_interaction_portal
 from . import account_move_access
 from . import res_partner_access
+from . import relance_letter

@@ -7,7 +7,7 @@ single-worker server, a proxy that wkhtmltopdf cannot reach), the PDF hangs or c
 unstyled. For the reports of the relance_impayes modules, the compiled CSS is put inline
 in the HTML, its fonts and images are read from the addons' static folders on disk
 (wkhtmltopdf is allowed those folders only), the ``<base>`` pointing at the server is
-removed, and no print delay is passed.
+removed, and the print delay is 0 (not wkhtmltopdf's default 200 ms).
 
 With an unpatched-Qt wkhtmltopdf (Debian's), text set in a web font (``@font-face``) is
 drawn as curves that nobody can search, copy or read back: those rules are dropped
@@ -75,6 +75,17 @@ class IrActionsReport(models.Model):
         return BASE_RE.sub("", STYLESHEET_RE.sub(inline, html))
 
     @api.model
+    def _relance_offline_documents(self, bodies, header, footer, static_dirs):
+        """``bodies, header, footer`` with their CSS inline and their files local; the folders
+        wkhtmltopdf must be allowed to read are added to ``static_dirs``."""
+        cache = {}
+        return (
+            [self._relance_offline_html(body, static_dirs, cache) for body in bodies],
+            self._relance_offline_html(header, static_dirs, cache),
+            self._relance_offline_html(footer, static_dirs, cache),
+        )
+
+    @api.model
     def _run_wkhtmltopdf(
         self,
         bodies,
@@ -85,22 +96,12 @@ class IrActionsReport(models.Model):
         specific_paperformat_args=None,
         set_viewport_size=False,
     ):
-        report = self._get_report(report_ref) if report_ref else self.browse()
-        if not report._relance_is_ours():
-            return super()._run_wkhtmltopdf(
-                bodies,
-                report_ref=report_ref,
-                header=header,
-                footer=footer,
-                landscape=landscape,
-                specific_paperformat_args=specific_paperformat_args,
-                set_viewport_size=set_viewport_size,
-            )
-        static_dirs, cache = set(), {}
-        bodies = [self._relance_offline_html(body, static_dirs, cache) for body in bodies]
-        header = self._relance_offline_html(header, static_dirs, cache)
-        footer = self._relance_offline_html(footer, static_dirs, cache)
-        return super(IrActionsReport, self.with_context(**{OFFLINE_KEY: sorted(static_dirs)}))._run_wkhtmltopdf(
+        printer = self
+        if (self._get_report(report_ref) if report_ref else self.browse())._relance_is_ours():
+            static_dirs = set()
+            bodies, header, footer = self._relance_offline_documents(bodies, header, footer, static_dirs)
+            printer = self.with_context(**{OFFLINE_KEY: sorted(static_dirs)})
+        return super(IrActionsReport, printer)._run_wkhtmltopdf(
             bodies,
             report_ref=report_ref,
             header=header,
@@ -128,8 +129,8 @@ class IrActionsReport(models.Model):
         if static_dirs is None:
             return args
         if "--javascript-delay" in args:  # nothing to wait for: everything is local
-            index = args.index("--javascript-delay")
-            del args[index : index + 2]
+            # 0, not left out: wkhtmltopdf's own default waits 200 ms per document
+            args[args.index("--javascript-delay") + 1] = "0"
         for folder in static_dirs:
             args += ["--allow", folder]
         return args

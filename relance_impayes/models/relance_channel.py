@@ -33,8 +33,9 @@ class RelanceCommunication(models.Model):
         - ``check``: method raising a ``UserError`` when the channel cannot reach the customer
           (nothing is sent, the reminder fails and is retried);
         - ``perform``: method run at send time, in registry order;
-        - ``waits``: True when the channel completes later (the email queue): the reminder
-          stays *Sending* until a hook calls ``_mark_sent``;
+        - ``waits``: True when the channel completes later (the email queue, the letters' step):
+          the reminder stays *Sending* until a hook calls ``_mark_sent`` (the email left; for a
+          reminder without email, its letter's PDF exists);
         - ``on_sent``: method run once the reminder left (follow-up tasks);
         - ``evidence``: method ``(channel, common_vals) -> [interaction vals]``;
         - ``report``: xml-id of the letter report the channel prints, or None;
@@ -62,8 +63,8 @@ class RelanceCommunication(models.Model):
     def _relance_channels(self):
         """Ordered channel descriptors (see :meth:`_relance_channel`); override to add one.
 
-        Order is the performing order: letters first (the email attaches them), channels that
-        cannot be taken back (an SMS) last."""
+        Order is the performing order: letters first (marked to render, see relance_letter.py),
+        channels that cannot be taken back (an SMS) last."""
         return [
             self._relance_channel(
                 "letter",
@@ -71,6 +72,7 @@ class RelanceCommunication(models.Model):
                 kind="letter",
                 check="_relance_check_postal_address",
                 perform="_action_letter",
+                waits=True,
                 evidence="_evidence_letter",
                 report="relance_impayes.action_report_relance_letter",
             ),
@@ -80,6 +82,7 @@ class RelanceCommunication(models.Model):
                 kind="registered_letter",
                 check="_relance_check_postal_address",
                 perform="_action_letter",
+                waits=True,
                 evidence="_evidence_registered_letter",
                 supersedes=("letter",),
                 report="relance_impayes.action_report_mise_en_demeure",
@@ -163,26 +166,12 @@ class RelanceCommunication(models.Model):
         return self.env.ref(xmlid)
 
     def _action_letter(self):
-        report = self._letter_report()
-        pdf, _fmt = report._render_qweb_pdf(
-            report.report_name, self.ids, data={"date": fields.Date.to_string(self.date)}
+        """The letter channels' ``perform``: nothing is rendered here, the letter is marked to
+        render and its PDF is made by the letters' own step (relance_letter.py), so that the
+        email leaves at once. A retried reminder gets a new letter (its amounts were read again)."""
+        self.with_context(tracking_disable=True).write(
+            {"letter_id": False, "letter_state": "to_render", "letter_error": False, "letter_attempts": 0}
         )
-        name = self.env._(
-            "Letter %(level)s - %(customer)s - %(date)s.pdf",
-            level=self.level_id.name,
-            customer=self.partner_id.name,
-            date=self.date,
-        )
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": name,
-                "raw": pdf,
-                "mimetype": "application/pdf",
-                "res_model": self._name,
-                "res_id": self.id,
-            }
-        )
-        self.letter_id = attachment
 
     # ------------------------------------------------------------------
     # Email
@@ -308,26 +297,34 @@ class RelanceCommunication(models.Model):
             )
         ]
 
-    def _evidence_letter(self, channel, common):
+    def _relance_letter_evidence(self, channel, common, summary, **values):
+        """A letter's evidence exists when, and only when, its PDF does, and once: before that
+        there is none (the letters' step writes it once the PDF exists)."""
+        if self.letter_state != "done" or not self.letter_id:
+            return []
+        if self.interaction_ids.filtered(lambda i: i.kind == channel["kind"]):
+            return []
         return [
             dict(
                 common,
                 kind=channel["kind"],
-                summary=self.env._("Letter: %(level)s", level=self.level_id.name),
+                summary=summary,
                 attachment_ids=[fields.Command.set(self.letter_id.ids)],
+                **values,
             )
         ]
 
+    def _evidence_letter(self, channel, common):
+        return self._relance_letter_evidence(channel, common, self.env._("Letter: %(level)s", level=self.level_id.name))
+
     def _evidence_registered_letter(self, channel, common):
-        return [
-            dict(
-                common,
-                kind=channel["kind"],
-                lrar_status="to_send",
-                summary=self.env._("Registered letter: %(level)s", level=self.level_id.name),
-                attachment_ids=[fields.Command.set(self.letter_id.ids)],
-            )
-        ]
+        """To post (``to_send``) only with its PDF: never marked to post without it."""
+        return self._relance_letter_evidence(
+            channel,
+            common,
+            self.env._("Registered letter: %(level)s", level=self.level_id.name),
+            lrar_status="to_send",
+        )
 
     def _evidence_handoff(self, channel, common):
         return [

@@ -413,7 +413,13 @@ class RelanceEngine(models.AbstractModel):
             if company.relance_policy_id or self.env["relance.policy"].search_count(
                 [("company_id", "=", company.id)], limit=1
             ):
-                self._run_company(company, batch_size)
+                self._relance_dispatch_company(company, batch_size)
+
+    @api.model
+    def _relance_dispatch_company(self, company, batch_size):
+        """How the daily run starts one company's day: here and now (:meth:`_run_company`).
+        The seam for a job queue (``relance_impayes_queue`` enqueues one job per company)."""
+        self._run_company(company, batch_size)
 
     @api.model
     def _run(self, company, date=None, batch_size=None):

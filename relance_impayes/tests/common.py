@@ -146,11 +146,19 @@ class RelanceCommon(RelanceRecords, AccountTestInvoicingCommon, MailCase):
             self.env["mail.mail"].sudo().search([("state", "=", "outgoing")]).send(raise_exception=False)
         self.env.invalidate_all()
 
+    def _run_letters(self, on=TODAY):
+        """The letters' scheduled action (triggered by the daily run and by a person's send)."""
+        with freeze_time(on), self.enter_registry_test_mode():
+            self.env.ref("relance_impayes.ir_cron_relance_letters").method_direct_trigger()
+        self.env.invalidate_all()
+
     def _run_day(self, on=TODAY):
-        """One day of the process: the scheduled action, then the mail queue (mocked SMTP)."""
+        """One day of the process: the scheduled action, then the mail queue (mocked SMTP), then
+        the letters' scheduled action."""
         with self.mock_mail_gateway():
             self._run_cron(on)
             self._send_queue(on)
+            self._run_letters(on)
 
     def _comms(self, partner=None):
         domain = [("partner_id", "=", partner.id)] if partner else []

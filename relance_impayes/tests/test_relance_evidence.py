@@ -214,6 +214,7 @@ class TestRelanceEvidence(RelanceCommon):
         self.assertEqual(comm.state, "to_validate")
         with self.mock_mail_gateway():
             comm.with_user(self.relance_user).action_validate()
+        self._run_letters()  # the formal notice is a registered letter: sent once its PDF exists
         self.assertEqual(comm.validated_by_id, self.relance_user)
         self.assertEqual(self._check()["status"], "intact")
 

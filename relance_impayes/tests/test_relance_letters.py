@@ -100,6 +100,7 @@ class TestRelanceLetters(RelanceCommon):
         comm._execute()
         self.assertEqual(comm.state, "to_validate")
         comm.action_validate()
+        self._run_letters()
         letter = comm.interaction_ids.filtered(lambda i: i.kind == "registered_letter")
         letter.write(
             {

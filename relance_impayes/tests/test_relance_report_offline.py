@@ -65,7 +65,8 @@ class TestRelanceReportOffline(RelanceCommon):
 
         self.assertEqual(hits, [], "wkhtmltopdf connected to report.url")
         self.assertEqual(call["returncode"], 0, "wkhtmltopdf reported a missing resource")
-        self.assertNotIn("--javascript-delay", call["args"], "nothing to wait for: no print delay")
+        delay = call["args"][call["args"].index("--javascript-delay") + 1]
+        self.assertEqual(delay, "0", "nothing to wait for: no print delay (not wkhtmltopdf's default 200 ms)")
         self.assertIn("--allow", call["args"])
         body = call["html"][-1]
         self.assertNotIn("<base", body)

@@ -52,6 +52,7 @@ class TestRelanceScreens(RelanceCommon):
             comm.with_user(self.relance_user).action_send_now()
             self._send_queue()
         self.assertEqual(comm.state, "sent")
+        self._run_letters()  # the letter follows the email (letters' step)
         self.assertIn("Message personnalisé", self._mails[0]["body"])
         self.assertEqual(inv.relance_level_id, self.lvl_formal, "sent by hand at the chosen level")
         self.assertEqual(

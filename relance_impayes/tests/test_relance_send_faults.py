@@ -108,6 +108,7 @@ class TestRelanceSendFaults(RelanceCommon):
         with self.mock_mail_gateway():
             comm.action_validate()
             self._send_queue()
+        self._run_letters()  # the registered letter: sent once its PDF exists
         self.assertEqual(comm.state, "sent")
         self.assertEqual(comm.move_ids, unpaid, "the paid invoice is dropped")
         self.assertEqual(comm.amount_due, 300)

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.tests import HttpCase, tagged
@@ -83,7 +84,13 @@ class TestRelanceTour(RelanceRecords, HttpCase, MockEmail):
             self.call_activity.activity_type_id, self.env.ref("relance_impayes.mail_activity_type_relance_call")
         )
 
-        self.start_tour("/odoo", "relance_daily_flow_tour", login="admin")
+        def letters_at_once(comms):
+            """The cron worker picks the letters' trigger up at once (no cron thread in tests)."""
+            for batch in comms.browse()._relance_letter_batches():
+                batch._relance_render_letters()
+
+        with patch.object(type(self.env["relance.communication"]), "_relance_trigger_letters", letters_at_once):
+            self.start_tour("/odoo", "relance_daily_flow_tour", login="admin")
         self.env.invalidate_all()
 
         # 1. the reminder prepared and sent by hand: in the mail queue, then sent with its evidence

@@ -1,0 +1,2 @@
+from . import relance_engine
+from . import relance_communication
