@@ -11,6 +11,7 @@ from . import relance_credit_override_mixin
 from . import account_move
 from . import relance_engine
 from . import relance_engine_notice
+from . import relance_followup_log
 from . import mail_mail
 from . import mail_activity
 from . import relance_penalty
