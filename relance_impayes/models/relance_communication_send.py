@@ -73,26 +73,52 @@ class RelanceCommunication(models.Model):
     # Performing a batch
     # ------------------------------------------------------------------
     def _relance_perform_part(self):
-        """Perform these reminders, each in its own savepoint, their emails created together first
-        (``_relance_prepare_mails``); the attempt counts even when refused. Returns them."""
+        """Perform these reminders, their emails created together first (``_relance_prepare_mails``).
+
+        The attempt of each counts, even when refused. What cannot reach its customer is refused
+        first, each alone (``_check_can_send`` writes nothing); the others are performed in one
+        savepoint, and again each in its own savepoint when one of them fails: the bad one fails
+        alone, the others go. Returns them all."""
+        for comm in self:
+            comm.attempt_count += 1  # flushed before any savepoint: a refused attempt counts too
         token = PREPARED.set(self._relance_prepare_mails())
         try:
+            ready = self.browse()
             for comm in self:
-                comm.attempt_count += 1  # outside the savepoint: a refused attempt counts too
-                try:
-                    with self.env.cr.savepoint():
+                if comm._relance_try(comm._check_can_send, savepoint=False):
+                    ready |= comm
+            try:
+                with self.env.cr.savepoint():
+                    for comm in ready:
                         comm._perform()
-                except UserError as error:
-                    comm._mark_failed(str(error))
-                except Exception as error:  # noqa: BLE001 - one bad record must not stop the run
-                    _logger.exception("Reminder %s failed", comm.id)
-                    comm._mark_failed(str(error))
+            except Exception:  # noqa: BLE001 - performed again one by one: the bad one fails alone
+                _logger.info("Part of %s reminders failed together, one by one now", len(ready))
+                for comm in ready:
+                    comm._relance_try(comm._perform)
         finally:
             prepared = PREPARED.get()
             PREPARED.reset(token)
             unused = [mail.id for comm_id, mail in prepared.items() if self.browse(comm_id).mail_id != mail]
             self.env["mail.mail"].sudo().browse(unused).unlink()  # of a reminder refused or failed
         return self
+
+    def _relance_try(self, step, savepoint=True):
+        """Run ``step`` (in a savepoint); on error the reminder is marked failed with the reason.
+        Returns whether it went through."""
+        self.ensure_one()
+        try:
+            if not savepoint:
+                step()
+                return True
+            with self.env.cr.savepoint():
+                step()
+            return True
+        except UserError as error:
+            self._mark_failed(str(error))
+        except Exception as error:  # noqa: BLE001 - one bad record must not stop the run
+            _logger.exception("Reminder %s failed", self.id)
+            self._mark_failed(str(error))
+        return False
 
     # ------------------------------------------------------------------
     # Batched rendering

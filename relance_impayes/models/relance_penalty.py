@@ -120,6 +120,10 @@ class RelancePenalty(models.AbstractModel):
             results[move.id] = self._empty_result(move.currency_id, consumer=False)
         if not todo:
             return results
+        # what _instalments reads, for all the invoices at once (it filters one invoice's lines)
+        receivable = todo.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        receivable.matched_credit_ids.credit_move_id.fetch(["date"])
+        todo.matched_payment_ids.fetch(["move_id", "state", "date"])
         rate_tables = self.env["relance.rate"]._relance_rate_tables()
         lookups = {kind: interest.rate_lookup(table) for kind, table in rate_tables.items()}
         notices = todo._relance_formal_notice_dates()
