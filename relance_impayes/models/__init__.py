@@ -12,6 +12,7 @@ from . import account_move
 from . import account_move_instalment
 from . import relance_engine
 from . import relance_engine_notice
+from . import relance_followup_log
 from . import mail_mail
 from . import mail_activity
 from . import relance_penalty

@@ -7,13 +7,17 @@ registry. Adding a channel is one small module that appends a descriptor to it (
 ``relance_impayes_sms`` bridge) and adds its boolean on ``relance.level``.
 """
 
+import logging
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools.misc import formatLang
 
-from .relance_communication import RENDERED
+from .relance_communication import PREPARED, RENDERED
+
+_logger = logging.getLogger(__name__)
 
 
 class RelanceCommunication(models.Model):
@@ -192,14 +196,20 @@ class RelanceCommunication(models.Model):
             )
         return self.subject or rendered[0], self.body_html or rendered[1]
 
+    def _relance_attached_moves(self):
+        """The invoices whose PDF the email attaches (the oldest, at most the company's cap), and how
+        many are left out."""
+        if not self.level_id.attach_invoices:
+            return self.env["account.move"], 0
+        moves = self.line_ids.sorted(lambda line: (line.date_due or fields.Date.today(), line.id)).move_id
+        cap = self.company_id.relance_max_attached_invoices
+        return moves[:cap], max(len(moves) - cap, 0)
+
     def _invoice_attachments(self):
         """The PDFs of the oldest invoices, at most the company's cap; and how many are left out."""
         attachments = self.env["ir.attachment"]
-        if not self.level_id.attach_invoices:
-            return attachments, 0
-        moves = self.line_ids.sorted(lambda line: (line.date_due or fields.Date.today(), line.id)).move_id
-        cap = self.company_id.relance_max_attached_invoices
-        for move in moves[:cap]:
+        moves, left_out = self._relance_attached_moves()
+        for move in moves:
             pdf = move.invoice_pdf_report_id
             if not pdf:
                 content, _fmt = self.env["ir.actions.report"]._render_qweb_pdf("account.account_invoices", move.ids)
@@ -213,7 +223,7 @@ class RelanceCommunication(models.Model):
                     }
                 )
             attachments |= pdf
-        return attachments, max(len(moves) - cap, 0)
+        return attachments, left_out
 
     def _relance_not_attached_note(self, count):
         """The paragraph saying where the invoices not attached are (in the customer's language)."""
@@ -226,29 +236,59 @@ class RelanceCommunication(models.Model):
             link=self._payment_link(),
         )
 
-    def _action_email(self):
+    def _relance_mail_vals(self):
+        """The ``mail.mail`` values of this reminder's email (its letter is linked by ``_action_email``)."""
+        self.ensure_one()
         subject, body = self._render_email()
         invoices, left_out = self._invoice_attachments()
         if left_out:
             body = Markup(body or "") + self._relance_not_attached_note(left_out)
-        attachments = self.letter_id | invoices
-        mail = (
-            self.env["mail.mail"]
-            .sudo()
-            .create(
-                {
-                    "subject": subject,
-                    "body_html": body,
-                    **self._relance_sender_values(),
-                    "recipient_ids": [fields.Command.link(self.contact_id.id)],
-                    "model": self._name,
-                    "res_id": self.id,
-                    "auto_delete": False,
-                    "attachment_ids": [fields.Command.set(attachments.ids)],
-                    "message_type": "email_outgoing",
-                }
-            )
+        return {
+            "subject": subject,
+            "body_html": body,
+            **self._relance_sender_values(),
+            "recipient_ids": [fields.Command.link(self.contact_id.id)],
+            "model": self._name,
+            "res_id": self.id,
+            "auto_delete": False,
+            "attachment_ids": [fields.Command.set(invoices.ids)],
+            "message_type": "email_outgoing",
+        }
+
+    def _relance_prepare_mails(self):
+        """The emails of these reminders, created by one ``create`` before they are performed one by
+        one (see ``_execute``): ``{reminder id: mail.mail}``. Left out, and made by ``_action_email``
+        in the reminder's own savepoint: a reminder whose values fail (its error is then its own), and
+        one whose invoice PDFs are still to render (they belong to that savepoint). The caller deletes
+        the emails no reminder took."""
+        prepared = {}
+        emailed = self.filtered(
+            lambda c: c.contact_id.email
+            and any(ch["perform"] == "_action_email" for ch in c._relance_active_channels())
         )
+        for comm in emailed:
+            if not all(move.invoice_pdf_report_id for move in comm._relance_attached_moves()[0]):
+                continue
+            try:
+                prepared[comm.id] = comm._relance_mail_vals()
+            except Exception:  # noqa: BLE001 - made again in the reminder's savepoint, where it fails alone
+                _logger.info("Email of reminder %s not prepared with its batch", comm.id)
+        if not prepared:
+            return {}
+        try:
+            with self.env.cr.savepoint():
+                mails = self.env["mail.mail"].sudo().create(list(prepared.values()))
+        except Exception:  # noqa: BLE001 - each email is then made by its reminder
+            _logger.info("Batch creation of %s reminder emails failed, one by one now", len(prepared))
+            return {}
+        return dict(zip(prepared, mails, strict=True))
+
+    def _action_email(self):
+        mail = (PREPARED.get() or {}).get(self.id)
+        if mail is None:
+            mail = self.env["mail.mail"].sudo().create(self._relance_mail_vals())
+        if self.letter_id:
+            mail.attachment_ids = [fields.Command.link(self.letter_id.id)]
         self.mail_id = mail
 
     # ------------------------------------------------------------------

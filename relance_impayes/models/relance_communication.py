@@ -1,4 +1,5 @@
 import logging
+import time
 from contextvars import ContextVar
 
 import psycopg2
@@ -13,6 +14,10 @@ _logger = logging.getLogger(__name__)
 OPEN_STATES = ("draft", "to_validate", "sending", "failed")
 # {communication id: (subject, body)} rendered for the batch being executed (see _execute)
 RENDERED = ContextVar("relance_rendered", default=None)
+# {communication id: mail.mail} created for the part of the batch being performed (see _execute)
+PREPARED = ContextVar("relance_prepared", default=None)
+# {communication id: disputed invoices} read for the batch being rendered (see _disputed_moves)
+DISPUTED = ContextVar("relance_disputed", default=None)
 
 
 class RelanceCommunication(models.Model):
@@ -265,33 +270,33 @@ class RelanceCommunication(models.Model):
 
         The invoices are read again first (see :meth:`_relance_refresh_amounts`): what was paid
         since planning is dropped, a reminder with nothing left due is cancelled. Emails are
-        rendered per (template, language) for the batch. In a scheduled run, each reminder is
-        committed as soon as it is queued and the run stops when its time is up: a big customer
+        rendered per (template, language) for the batch and created together. In a scheduled run,
+        the batch is performed and committed in parts sized to the time left (the first reminder
+        alone, which measures the pace) and the run stops when its time is up: a big customer
         never makes the batch start over, the next run resumes with the others."""
         comms = self.try_lock_for_update().filtered(lambda c: c.state in ("draft", "failed"))
         comms = comms._relance_refresh_amounts()
-        held = comms.filtered(lambda c: c._relance_hold_for_manager())  # penalties over a half-year without its rate
+        held = comms._relance_hold_for_manager()  # penalties over a half-year without its rate
         comms -= held
         to_validate = comms.filtered(lambda c: c.level_id.validation_required and not c.validated_by_id)
         to_validate.write({"state": "to_validate"})
         to_send = comms - to_validate
         token = RENDERED.set(to_send._relance_prerender_emails())
         in_cron = bool(self.env.context.get("ir_cron_progress_id"))
-        done = self.browse()
+        done, todo = self.browse(), to_send
+        size = 1 if in_cron else len(todo)  # in a cron, the first part alone: it measures the time of one
         try:
-            for comm in to_send:
-                comm.attempt_count += 1  # outside the savepoint: a refused attempt counts too
-                try:
-                    with self.env.cr.savepoint():
-                        comm._perform()
-                except UserError as error:
-                    comm._mark_failed(str(error))
-                except Exception as error:  # noqa: BLE001 - one bad record must not stop the run
-                    _logger.exception("Reminder %s failed", comm.id)
-                    comm._mark_failed(str(error))
-                done |= comm
-                if in_cron and not self.env["ir.cron"]._commit_progress():
-                    break  # out of time: what is left stays to send, the next run resumes
+            while todo:
+                part, todo = todo[:size], todo[size:]
+                started = time.monotonic()
+                done |= part._relance_perform_part()
+                if in_cron:
+                    time_left = self.env["ir.cron"]._commit_progress()
+                    if not time_left:
+                        break  # out of time: what is left stays to send, the next run resumes
+                    # the next part fits in half the time left, at the pace measured
+                    pace = max((time.monotonic() - started) / len(part), 1e-3)
+                    size = max(1, int(min(len(todo), time_left / 2 / pace)))
         finally:
             RENDERED.reset(token)
         done.filtered("post_send_pending")._run_post_send()
@@ -438,14 +443,10 @@ class RelanceCommunication(models.Model):
     def _disputed_moves(self):
         """The customer's invoices under an open dispute: shown as such, never claimed."""
         self.ensure_one()
-        return self.env["account.move"].search(
-            [
-                ("company_id", "=", self.company_id.id),
-                ("commercial_partner_id", "=", self.partner_id.id),
-                ("relance_disputed", "=", True),
-                ("payment_state", "in", ("not_paid", "partial")),
-            ]
-        )
+        known = DISPUTED.get()
+        if known is not None and self.id in known:
+            return known[self.id]
+        return self._relance_disputed_moves_batch()[self.id]
 
     def _deadline_date(self):
         self.ensure_one()

@@ -20,28 +20,34 @@ class RelanceCommunication(models.Model):
     def _relance_manager_reason(self):
         """The reason this reminder must wait for a manager on its date, or ``False``."""
         self.ensure_one()
-        return self.env["relance.penalty"]._needs_manager(self.line_ids.move_id, self.date, self.level_id)
+        return self._relance_manager_reasons()[self.id]
+
+    def _relance_manager_reasons(self):
+        """``{reminder id: reason or False}`` of these reminders, their penalties computed together
+        (``relance.penalty._needs_manager_batch``): a fixed number of queries for the batch."""
+        return self.env["relance.penalty"]._needs_manager_batch(
+            {comm.id: (comm.line_ids.move_id, comm.date, comm.level_id) for comm in self}
+        )
 
     def _relance_hold_for_manager(self):
-        """Put the reminder in To validate when it needs a manager (see the class); ``True`` if held.
+        """Put in To validate the reminders that need a manager (see the class); return those held.
         The manager's to-do is scheduled once per reminder."""
-        self.ensure_one()
-        reason = self._relance_manager_reason()
-        if not reason:
-            if self.validation_reason:
-                self.sudo().validation_reason = False
-            return False
-        self.sudo().write({"state": "to_validate", "validation_reason": reason})
+        reasons = self._relance_manager_reasons()
+        held = self.filtered(lambda comm: reasons[comm.id])
+        (self - held).filtered("validation_reason").sudo().write({"validation_reason": False})
         summary = self.env._("Enter the missing reference rate")
-        if not self.activity_ids.filtered(lambda activity: activity.summary == summary):
-            self.sudo().activity_schedule(
-                "mail.mail_activity_data_todo",
-                date_deadline=fields.Date.context_today(self),
-                summary=summary,
-                note=reason,
-                user_id=self._relance_rate_manager().id,
-            )
-        return True
+        for reason, comms in held.grouped(lambda comm: reasons[comm.id]).items():
+            comms.sudo().write({"state": "to_validate", "validation_reason": reason})
+        for comm in held:
+            if not comm.activity_ids.filtered(lambda activity: activity.summary == summary):
+                comm.sudo().activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    date_deadline=fields.Date.context_today(comm),
+                    summary=summary,
+                    note=reasons[comm.id],
+                    user_id=comm._relance_rate_manager().id,
+                )
+        return held
 
     def _relance_rate_manager(self):
         """Who enters the reference rates: the collector if a Relances manager, else the first
@@ -60,8 +66,10 @@ class RelanceCommunication(models.Model):
     def action_validate(self):
         """A reminder waiting for a reference rate cannot be validated before the rate is entered:
         it would claim penalties at a rate that does not exist."""
-        for comm in self.filtered(lambda c: c.state == "to_validate"):
-            reason = comm._relance_manager_reason()
+        waiting_rate = self.filtered(lambda c: c.state == "to_validate")
+        reasons = waiting_rate._relance_manager_reasons()
+        for comm in waiting_rate:
+            reason = reasons[comm.id]
             if reason:
                 raise UserError(
                     self.env._(

@@ -17,6 +17,9 @@ from collections import defaultdict
 from markupsafe import Markup
 
 from odoo import fields, models
+from odoo.exceptions import UserError
+
+from .relance_communication import DISPUTED, PREPARED
 
 _logger = logging.getLogger(__name__)
 
@@ -67,17 +70,88 @@ class RelanceCommunication(models.Model):
         _logger.info("Reminder %s cancelled: %s", self.id, reason)
 
     # ------------------------------------------------------------------
+    # Performing a batch
+    # ------------------------------------------------------------------
+    def _relance_perform_part(self):
+        """Perform these reminders, their emails created together first (``_relance_prepare_mails``).
+
+        The attempt of each counts, even when refused. What cannot reach its customer is refused
+        first, each alone (``_check_can_send`` writes nothing); the others are performed in one
+        savepoint, and again each in its own savepoint when one of them fails: the bad one fails
+        alone, the others go. Returns them all."""
+        for comm in self:
+            comm.attempt_count += 1  # flushed before any savepoint: a refused attempt counts too
+        token = PREPARED.set(self._relance_prepare_mails())
+        try:
+            ready = self.browse()
+            for comm in self:
+                if comm._relance_try(comm._check_can_send, savepoint=False):
+                    ready |= comm
+            try:
+                with self.env.cr.savepoint():
+                    for comm in ready:
+                        comm._perform()
+            except Exception:  # noqa: BLE001 - performed again one by one: the bad one fails alone
+                _logger.info("Part of %s reminders failed together, one by one now", len(ready))
+                for comm in ready:
+                    comm._relance_try(comm._perform)
+        finally:
+            prepared = PREPARED.get()
+            PREPARED.reset(token)
+            unused = [mail.id for comm_id, mail in prepared.items() if self.browse(comm_id).mail_id != mail]
+            self.env["mail.mail"].sudo().browse(unused).unlink()  # of a reminder refused or failed
+        return self
+
+    def _relance_try(self, step, savepoint=True):
+        """Run ``step`` (in a savepoint); on error the reminder is marked failed with the reason.
+        Returns whether it went through."""
+        self.ensure_one()
+        try:
+            if not savepoint:
+                step()
+                return True
+            with self.env.cr.savepoint():
+                step()
+            return True
+        except UserError as error:
+            self._mark_failed(str(error))
+        except Exception as error:  # noqa: BLE001 - one bad record must not stop the run
+            _logger.exception("Reminder %s failed", self.id)
+            self._mark_failed(str(error))
+        return False
+
+    # ------------------------------------------------------------------
     # Batched rendering
     # ------------------------------------------------------------------
+    def _relance_disputed_moves_batch(self):
+        """``{communication id: disputed invoices}`` of these reminders, by one search."""
+        moves = self.env["account.move"].search(
+            [
+                ("company_id", "in", self.company_id.ids),
+                ("commercial_partner_id", "in", self.partner_id.ids),
+                ("relance_disputed", "=", True),
+                ("payment_state", "in", ("not_paid", "partial")),
+            ]
+        )
+        grouped = moves.grouped(lambda move: (move.company_id, move.commercial_partner_id))
+        return {comm.id: grouped.get((comm.company_id, comm.partner_id), moves.browse()) for comm in self}
+
     def _relance_prerender_emails(self):
         """Subjects and bodies of the batch, one ``_render_field`` per (template, language);
         returns ``{communication id: (subject, body)}``. A group that fails to render is left to
         the per-reminder render, where the error fails that reminder only."""
-        rendered = {}
         todo = self.filtered(
             lambda c: c.level_id.action_email and c.level_id.mail_template_id and not (c.subject and c.body_html)
         )
-        for template, comms in todo.grouped(lambda c: c.level_id.mail_template_id).items():
+        token = DISPUTED.set(todo._relance_disputed_moves_batch())  # the invoice table reads them
+        try:
+            return todo._relance_prerender_groups()
+        finally:
+            DISPUTED.reset(token)
+
+    def _relance_prerender_groups(self):
+        rendered = {}
+        for template, comms in self.grouped(lambda c: c.level_id.mail_template_id).items():
             ids_by_lang = defaultdict(list)
             for comm_id, lang in template._render_lang(comms.ids).items():
                 ids_by_lang[lang].append(comm_id)
@@ -136,13 +210,19 @@ class RelanceCommunication(models.Model):
         interactions = pending._create_interactions().grouped("communication_id")
         for comm in pending:
             comm._relance_channel_step("on_sent")
-            comm.partner_id._relance_log(
-                Markup("%s<br/>%s")
-                % (
-                    self.env._("Reminder sent: %(level)s", level=comm.level_id.name),
-                    ", ".join(interactions.get(comm, self.env["relance.interaction"]).mapped("summary")),
+        self.env["res.partner"]._relance_log_batch(
+            [
+                (
+                    comm.partner_id,
+                    Markup("%s<br/>%s")
+                    % (
+                        self.env._("Reminder sent: %(level)s", level=comm.level_id.name),
+                        ", ".join(interactions.get(comm, self.env["relance.interaction"]).mapped("summary")),
+                    ),
                 )
-            )
+                for comm in pending
+            ]
+        )
         held = pending.filtered(lambda c: c.line_ids.level_id.filtered("credit_hold"))
         for company, comms in held.grouped("company_id").items():
             self.env["res.partner"]._relance_update_credit_holds(company, comms.partner_id)
@@ -151,7 +231,8 @@ class RelanceCommunication(models.Model):
     def _create_interactions(self):
         """The evidence of each channel that left, else one note: the step happened."""
         vals_list = [vals for comm in self for vals in comm._interaction_vals()]
-        return self.env["relance.interaction"].sudo().with_context(mail_create_nolog=True).create(vals_list)
+        # the evidence is its own record (hash-chained): no creation note, no follower, no tracking
+        return self.env["relance.interaction"].sudo().with_context(tracking_disable=True).create(vals_list)
 
     def _interaction_vals(self):
         self.ensure_one()

@@ -395,11 +395,17 @@ class RelanceEngine(models.AbstractModel):
     def _climb(self, level_by_move, date):
         """Move each invoice to its target level ``{move id: relance.level}`` reached on ``date``.
         Called only once a reminder really left; running it twice changes nothing more."""
-        moves = self.env["account.move"].browse(level_by_move)
-        # reminder fields only: no resync of the invoice lines, and the invoice is not "manually modified"
-        quiet = moves.sudo().with_context(skip_invoice_sync=True, skip_is_manually_modified=True)
+        moves = self.env["account.move"].browse(level_by_move).sudo()
+        # reminder fields only: no resync of the invoice lines, and the invoice is not "manually modified";
+        # the level change is logged on the invoices by one create for all (see _climb_track)
+        logged, before = moves._climb_untracked(), {move.id: move.relance_level_id for move in moves}
+        quiet = moves.with_context(skip_invoice_sync=True, skip_is_manually_modified=True)
         for level, group in quiet.grouped(lambda m: level_by_move[m.id]).items():
-            group.write({"relance_level_id": level.id, "relance_date": date})
+            (group & logged).with_context(tracking_disable=True).write(
+                {"relance_level_id": level.id, "relance_date": date}
+            )
+            (group - logged).write({"relance_level_id": level.id, "relance_date": date})
+        self._climb_track(logged, before)
 
     # ------------------------------------------------------------------
     # The daily run's order of work

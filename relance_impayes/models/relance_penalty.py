@@ -5,6 +5,8 @@ batch of invoices with a fixed number of queries, and leaves the interest itself
 ``tools/interest.py``. ``account.move._relance_penalties(date)`` stays the public entry.
 """
 
+from collections import defaultdict
+
 from odoo import api, fields, models
 from odoo.fields import Domain
 
@@ -118,6 +120,10 @@ class RelancePenalty(models.AbstractModel):
             results[move.id] = self._empty_result(move.currency_id, consumer=False)
         if not todo:
             return results
+        # what _instalments reads, for all the invoices at once (it filters one invoice's lines)
+        receivable = todo.line_ids.filtered(lambda line: line.account_type == "asset_receivable")
+        receivable.matched_credit_ids.credit_move_id.fetch(["date"])
+        todo.matched_payment_ids.fetch(["move_id", "state", "date"])
         rate_tables = self.env["relance.rate"]._relance_rate_tables()
         lookups = {kind: interest.rate_lookup(table) for kind, table in rate_tables.items()}
         notices = todo._relance_formal_notice_dates()
@@ -323,10 +329,12 @@ class RelancePenalty(models.AbstractModel):
         return bool(level) and (level.penalty_mode == "claimed" or level.action_registered_letter)
 
     @api.model
-    def _missing_half_years(self, results):
+    def _missing_half_years(self, results, tables=None):
         """Labels of the half-years charged in ``results`` (``{move id: result}``) without a
-        recorded reference rate (the rate or floor of another half-year was used, or none)."""
-        tables = self.env["relance.rate"]._relance_rate_tables()
+        recorded reference rate (the rate or floor of another half-year was used, or none).
+        ``tables``: ``relance.rate._relance_rate_tables()`` when the caller already read them."""
+        if tables is None:
+            tables = self.env["relance.rate"]._relance_rate_tables()
         known = {kind: {interest.half_year_label(key) for key in table} for kind, table in tables.items()}
         return sorted(
             {
@@ -347,14 +355,36 @@ class RelancePenalty(models.AbstractModel):
         :param level: the reminder's level; one that states no amount (:meth:`_level_claims`) never
             waits for this reason
         """
-        if level is not None and not self._level_claims(level):
-            return False
-        missing = self._missing_half_years(self._penalties(self._claimable(moves), date))
-        if not missing:
-            return False
-        return self.env._(
-            "Penalties are claimed over %(half_years)s, whose reference rates are not recorded. Enter them in "
-            "Invoicing > Configuration > Penalty reference rates, then validate: the penalties will be computed "
-            "at the real rates.",
-            half_years=", ".join(self._half_year_label(code) for code in missing),
-        )
+        return self._needs_manager_batch({0: (moves, date, level)})[0]
+
+    @api.model
+    def _needs_manager_batch(self, documents):
+        """:meth:`_needs_manager` of many documents at once: ``{key: (moves, date, level)}`` →
+        ``{key: reason or False}``. The penalties are computed by one :meth:`_penalties` call per
+        date over all the documents' invoices (each invoice's result does not depend on the others),
+        the rate tables read once."""
+        reasons = dict.fromkeys(documents, False)
+        claimable = {
+            key: self._claimable(moves)
+            for key, (moves, _date, level) in documents.items()
+            if level is None or self._level_claims(level)
+        }
+        if not claimable:
+            return reasons
+        tables = self.env["relance.rate"]._relance_rate_tables()
+        keys_by_date = defaultdict(list)
+        for key in claimable:
+            keys_by_date[documents[key][1]].append(key)
+        for date, keys in keys_by_date.items():
+            moves = self.env["account.move"].union(*(claimable[key] for key in keys))
+            results = self._penalties(moves, date)
+            for key in keys:
+                missing = self._missing_half_years({mid: results[mid] for mid in claimable[key].ids}, tables)
+                if missing:
+                    reasons[key] = self.env._(
+                        "Penalties are claimed over %(half_years)s, whose reference rates are not recorded. Enter "
+                        "them in Invoicing > Configuration > Penalty reference rates, then validate: the penalties "
+                        "will be computed at the real rates.",
+                        half_years=", ".join(self._half_year_label(code) for code in missing),
+                    )
+        return reasons
