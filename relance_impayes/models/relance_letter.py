@@ -179,7 +179,7 @@ class RelanceCommunication(models.Model):
             return
         comms.with_context(tracking_disable=True).write({"letter_error": False})
         for comm in comms:
-            comm.letter_attempts += 1  # before rendering: an attempt that crashes counts too
+            comm.letter_attempts += 1  # every attempt counts, a refused one too
         results = comms._relance_letter_pdfs()
         done = self.browse().sudo()
         for comm in comms:
@@ -200,18 +200,18 @@ class RelanceCommunication(models.Model):
         jobs, results = [], {}
         for (report, date), comms in self.grouped(lambda c: (c._letter_report(), c.date)).items():
             try:
-                jobs += comms._relance_letter_jobs(report, date)
+                with self.env.cr.savepoint():
+                    jobs += comms._relance_letter_jobs(report, date)
+                continue
             except Exception:  # noqa: BLE001 - rendered again one by one, the bad one fails alone
-                if len(comms) == 1:
-                    _logger.info("Letter of reminder %s could not be rendered", comms.id, exc_info=True)
-                    results[comms.id] = (None, self._relance_letter_exception_text())
-                    continue
-                for comm in comms:
-                    try:
+                _logger.info("Letters of %s reminders rendered one by one after an error", len(comms))
+            for comm in comms:
+                try:
+                    with self.env.cr.savepoint():
                         jobs += comm._relance_letter_jobs(report, date)
-                    except Exception:  # noqa: BLE001 - that letter fails, the others go on
-                        _logger.info("Letter of reminder %s could not be rendered", comm.id, exc_info=True)
-                        results[comm.id] = (None, self._relance_letter_exception_text())
+                except Exception as error:  # noqa: BLE001 - that letter fails, the others go on
+                    _logger.info("Letter of reminder %s could not be rendered", comm.id, exc_info=True)
+                    results[comm.id] = (None, str(error) or type(error).__name__)
         if self._relance_letter_html_only():
             results.update({comm_id: (body.encode(), None) for comm_id, _args, body, _i, _h, _f in jobs})
             return results
@@ -224,15 +224,8 @@ class RelanceCommunication(models.Model):
                 try:
                     results[comm_id] = future.result()
                 except Exception as error:  # noqa: BLE001 - a process that could not start fails its letter
-                    results[comm_id] = (None, str(error))
+                    results[comm_id] = (None, str(error) or type(error).__name__)
         return results
-
-    @api.model
-    def _relance_letter_exception_text(self):
-        import sys  # noqa: PLC0415 - only on the failure path
-
-        error = sys.exc_info()[1]
-        return str(error) or type(error).__name__
 
     @api.model
     def _relance_letter_html_only(self):

@@ -229,3 +229,26 @@ class TestRelanceLetterStep(RelanceCommon):
             text = pdf_text(comm.letter_id.raw)
             self.assertIn(inv.name, text)
             self.assertIn(partner.name, text)
+
+    def test_one_letter_that_cannot_be_rendered_does_not_stop_the_others(self):
+        self._formal_reminder(self.customer)
+        self._formal_reminder(self.customer_b)
+        with self.mock_mail_gateway():
+            self._run_cron()
+        bad, good = self._comms(self.customer), self._comms(self.customer_b)
+        real = self.comm_class._relance_letter_jobs
+
+        def jobs(comms, report, date):
+            if bad in comms:
+                raise ValueError("QWeb: broken template")
+            return real(comms, report, date)
+
+        with patch.object(self.comm_class, "_relance_letter_jobs", jobs), mute_logger(LETTER_LOGGER):
+            self._run_letters()
+        self.assertEqual(bad.letter_state, "failed")
+        self.assertIn("broken template", bad.letter_error)
+        self.assertEqual(good.letter_state, "done")
+        self.assertTrue(good.letter_id)
+        self._run_letters()
+        self.assertEqual(bad.letter_state, "done", "tried again by the next run")
+        self.assertEqual(bad.letter_attempts, 2)
