@@ -1,4 +1,5 @@
 import logging
+from contextvars import ContextVar
 
 import psycopg2
 
@@ -11,6 +12,8 @@ _logger = logging.getLogger(__name__)
 
 # a reminder in these states left (or is leaving): its invoices are the evidence, never rewritten
 _LINES_LOCKED = ("sending", "sent")
+# [(reminder, invoice steps)] whose lines the plan being run replaces at its end (see _refresh)
+_REFRESHED_LINES = ContextVar("relance_refreshed_lines", default=None)
 
 
 class RelanceCommunication(models.Model):
@@ -30,16 +33,29 @@ class RelanceCommunication(models.Model):
         An open communication (not yet sent) is refreshed with today's invoices and level, unless
         a person validated or edited it; one already sent today is left alone. Set-based: the
         customers' contacts and collectors are read in a few queries, the new communications are
-        created by one ``create`` and their lines by one insert (see :meth:`_plan_create`)."""
+        created by one ``create`` and their lines by one insert (see :meth:`_plan_create`); the
+        lines of the refreshed ones are replaced at the end, all at once."""
         if not decisions:
             return self.browse()
+        token = _REFRESHED_LINES.set(refreshed_lines := [])
+        try:
+            refreshed, to_create = self._plan_sort(company, decisions, date)
+        finally:
+            _REFRESHED_LINES.reset(token)
+        self._plan_replace_lines(refreshed_lines)
+        return refreshed | self._plan_create(to_create)
+
+    @api.model
+    def _plan_sort(self, company, decisions, date):
+        """Refresh the open reminders of ``decisions``; return them, and the values of the
+        reminders to create, ``[(header vals, invoice steps)]``."""
         partner_ids = [d.partner_id for d in decisions]
         existing = self._plan_existing(company, partner_ids)
         open_by_partner = {c.partner_id.id: c for c in existing if c.state in OPEN_STATES}
         keys = set(existing.filtered("key").mapped("key"))
         partners = self.env["res.partner"].browse(partner_ids).with_company(company)
         self._plan_prefetch(partners)
-        to_create, refreshed = [], self.browse()
+        to_create, refreshed = [], []
         for decision, partner in zip(decisions, partners, strict=True):
             key = self._make_key(company, decision.partner_id, date)
             current = open_by_partner.get(decision.partner_id)
@@ -53,12 +69,12 @@ class RelanceCommunication(models.Model):
                     and not current.user_edited
                 ):
                     current._refresh(decision, date)
-                    refreshed |= current
+                    refreshed.append(current.id)
                 continue
             if key in keys:
                 continue  # already reminded today
             to_create.append((self._plan_header_vals(company, decision, date, key, partner=partner), decision.steps))
-        return refreshed | self._plan_create(to_create)
+        return self.browse(refreshed), to_create
 
     @api.model
     def _plan_existing(self, company, partner_ids):
@@ -167,14 +183,38 @@ class RelanceCommunication(models.Model):
         )
 
     def _refresh(self, decision, date):
-        """Today's invoices and level, written by the application (not a person's edit)."""
+        """Today's invoices and level, written by the application (not a person's edit). Only
+        what changed is written; inside :meth:`_plan`, the lines are replaced at its end."""
         self.ensure_one()
-        vals = self._plan_header_vals(self.company_id, decision, date, key=self.key or False, origin=self.origin)
+        partner = self.partner_id.with_company(self.company_id)  # prefetched with the batch
+        vals = self._plan_header_vals(
+            self.company_id, decision, date, key=self.key or False, origin=self.origin, partner=partner
+        )
         if self.key and self.origin == "cron":
             vals["key"] = self._make_key(self.company_id, decision.partner_id, date)
-        self.sudo().with_context(tracking_disable=True).write(vals)
-        self.line_ids.sudo().unlink()
-        self.env["relance.communication.line"]._relance_insert([(self, decision.steps)])
+        vals = {name: value for name, value in vals.items() if self._plan_value(name) != value}
+        if vals:
+            self.sudo().with_context(tracking_disable=True).write(vals)
+        batch = _REFRESHED_LINES.get()
+        if batch is None:
+            self._plan_replace_lines([(self, decision.steps)])
+        else:
+            batch.append((self, decision.steps))
+
+    def _plan_value(self, name):
+        """The value of field ``name`` as :meth:`_plan_header_vals` gives it (ids for relations)."""
+        value = self[name]
+        return (value.id or False) if self._fields[name].relational else value
+
+    @api.model
+    def _plan_replace_lines(self, comm_steps):
+        """The lines of reminders being refreshed, ``[(reminder, invoice steps)]``, replaced."""
+        if not comm_steps:
+            return
+        line_model = self.env["relance.communication.line"]
+        comm_ids = [comm.id for comm, _steps in comm_steps]
+        line_model.sudo().search([("communication_id", "in", comm_ids)]).unlink()
+        line_model._relance_insert(comm_steps)
 
 
 def _pg_array(values):
@@ -191,29 +231,33 @@ class RelanceCommunicationLine(models.Model):
     @api.model
     def _relance_insert(self, comm_steps):
         """Insert the lines of reminders being planned, ``[(communication, invoice steps)]``,
-        in one query: the ORM's ``create`` costs about 1 ms per line (its Monetary amount
-        computes its related currency record by record), this about 5 µs.
+        in one query: the ORM's ``create`` costs about 1 ms of Python per line (its Monetary
+        amount computes its related currency record by record), this a few µs. (The reminders
+        themselves are not updated here: an UPDATE of rows inserted by the same transaction
+        runs all their foreign-key checks again.)
 
         What ``create`` guarantees is kept: access rights and rules (checked as the current
         user), the bookkeeping columns, the ORM told of the new rows (reminders' ``line_ids``
         cache, dependent fields, constraints). The application plans only reminders that did
         not leave: the invoices of a reminder being sent or sent are the evidence."""
-        comm_steps = [(comm, steps) for comm, steps in comm_steps if steps]
-        if not comm_steps:
-            return self.browse()
         comms = self.env["relance.communication"].union(*(comm for comm, _steps in comm_steps))
-        if comms.filtered(lambda comm: comm.state in _LINES_LOCKED):
-            raise ValueError(f"the invoices of reminders {comms.ids} that left cannot be replanned")
+        if not comms:
+            return self.browse()
         self.check_access("create")
+        self._check_lines_editable(comms)  # a person: as create (relance_communication_evidence.py)
+        if comms.filtered(lambda comm: comm.state in _LINES_LOCKED):  # the application: never either
+            raise ValueError(f"the invoices of reminders {comms.ids} that left cannot be replanned")
         columns = {name: [] for name in (*self._INSERTED_FIELDS, "digits")}
         for comm, steps in comm_steps:
-            digits = comm.company_id.currency_id.decimal_places
+            digits = comm.currency_id.decimal_places  # the lines' amounts are in the reminder's currency
             for step in steps:
                 vals = self._prepare_vals(step)
                 columns["communication_id"].append(comm.id)
                 for name in self._INSERTED_FIELDS[1:]:
                     columns[name].append(vals[name])
                 columns["digits"].append(digits)
+        if not columns["move_id"]:
+            return self.browse()
         now, uid = self.env.cr.now(), self.env.uid
         arrays = [_pg_array(values) for values in columns.values()]
         rows = self.env.execute_query(
@@ -225,7 +269,7 @@ class RelanceCommunicationLine(models.Model):
                 SELECT u.comm, u.move, u.level, u.due, u.late, ROUND(u.amount, u.digits), %s, %s, %s, %s
                   FROM unnest(%s::int[], %s::int[], %s::int[], %s::date[], %s::int[], %s::numeric[], %s::int[])
                        AS u(comm, move, level, due, late, amount, digits)
-                RETURNING id
+             RETURNING id
                 """,
                 uid,
                 now,
