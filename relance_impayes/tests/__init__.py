@@ -21,3 +21,4 @@ from . import test_relance_access_lock
 from . import test_relance_send_faults
 from . import test_relance_analytics_effectiveness
 from . import test_relance_risk
+from . import test_relance_plan
