@@ -231,6 +231,9 @@ def daily_run(env, company, run_date, args):
         for comm in planned:
             by_level[comm.level_id.name] = by_level.get(comm.level_id.name, 0) + 1
         print(f"(b) communications planned: {len(planned)} with {lines} invoice lines; by level: {by_level}")
+        if getattr(args, "plan_only", False):
+            print_table(phases, considered)
+            return phases
 
         # (c) execute, by batches as _run does (flush instead of commit)
         phase = Phase(f"(c) _execute (batches of {batch_size})")
@@ -352,6 +355,7 @@ def main():
                         help="also time phase (d): sending the queued emails with SMTP mocked")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="trace Python allocations in every phase (peak per phase; slows the run)")
+    parser.add_argument("--plan-only", action="store_true", help="stop after (b): time decide and plan only")
     parser.add_argument("--skip-shapes", action="store_true", help="skip the decide-by-shape comparison")
     parser.add_argument("--no-update", action="store_true",
                         help="do not run `odoo -u relance_impayes` on the database first (default: update, "

@@ -2,6 +2,7 @@ from . import relance_policy
 from . import relance_level
 from . import relance_interaction
 from . import relance_communication
+from . import relance_communication_plan
 from . import relance_communication_send
 from . import relance_channel
 from . import res_company

@@ -2,7 +2,6 @@ import logging
 import time
 from contextvars import ContextVar
 
-import psycopg2
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -69,7 +68,11 @@ class RelanceCommunication(models.Model):
     )
     line_ids = fields.One2many("relance.communication.line", "communication_id", readonly=True)
     move_ids = fields.Many2many("account.move", compute="_compute_move_ids", string="Invoices")
-    currency_id = fields.Many2one(related="company_id.currency_id")
+    # the company's currency, stored and given by the plan with the other values: the Monetary
+    # amount then finds it without a computation per reminder (see relance_communication_plan.py)
+    currency_id = fields.Many2one(
+        "res.currency", compute="_compute_currency_id", store=True, precompute=True, readonly=False
+    )
     amount_due = fields.Monetary("Amount due", readonly=True)
     user_id = fields.Many2one("res.users", "Collector", readonly=True)
     subject = fields.Char(help="Overrides the template's subject (set when edited before sending).")
@@ -107,6 +110,11 @@ class RelanceCommunication(models.Model):
         for comm in self:
             comm.display_name = f"{comm.partner_id.display_name} – {comm.level_id.name} ({comm.date or ''})"
 
+    @api.depends("company_id")
+    def _compute_currency_id(self):
+        for comm in self:
+            comm.currency_id = comm.company_id.currency_id
+
     @api.depends("line_ids.move_id")
     def _compute_move_ids(self):
         for comm in self:
@@ -140,119 +148,6 @@ class RelanceCommunication(models.Model):
                 | (Domain("state", "=", "failed") & Domain("attempt_count", "<", max_attempts))
             )
         )
-
-    @api.model
-    def _plan(self, company, decisions, date):
-        """Create or refresh the communications of the due decisions, keyed by customer/date.
-
-        An open communication (not yet sent) is refreshed with today's invoices and level, unless
-        a person validated or edited it; one already sent today is left alone. Set-based: the
-        customers' contacts and collectors are read in a few queries, the new communications and
-        their lines are created by one ``create`` (see :meth:`_plan_create`)."""
-        if not decisions:
-            return self.browse()
-        partner_ids = [d.partner_id for d in decisions]
-        existing = self._plan_existing(company, partner_ids)
-        open_by_partner = {c.partner_id.id: c for c in existing if c.state in OPEN_STATES}
-        keys = set(existing.filtered("key").mapped("key"))
-        self._plan_prefetch(self.env["res.partner"].browse(partner_ids).with_company(company))
-        to_create, refreshed = [], self.browse()
-        for decision in decisions:
-            key = self._make_key(company, decision.partner_id, date)
-            current = open_by_partner.get(decision.partner_id)
-            if current and current.origin == "manual" and current.state == "draft" and current.date < date:
-                current.action_cancel()  # a manual draft left aside: the policy takes over again
-                current = None
-            if current:
-                if (
-                    current.state in ("draft", "failed", "to_validate")
-                    and not current.validated_by_id
-                    and not current.user_edited
-                ):
-                    current._refresh(decision, date)
-                    refreshed |= current
-                continue
-            if key in keys:
-                continue  # already reminded today
-            to_create.append(self._prepare_vals(company, decision, date, key))
-        return refreshed | self._plan_create(to_create)
-
-    @api.model
-    def _plan_existing(self, company, partner_ids):
-        """Open communications of these customers, and those keyed (sent on some date)."""
-        return self.search(
-            [
-                ("company_id", "=", company.id),
-                ("partner_id", "in", partner_ids),
-                "|",
-                ("state", "in", OPEN_STATES),
-                ("key", "!=", False),
-            ]
-        )
-
-    @api.model
-    def _plan_prefetch(self, partners):
-        """What the invoice contact (``address_get``) and the collector read, for all at once."""
-        partners.fetch(["commercial_partner_id", "type", "is_company", "parent_id", "user_id", "relance_collector_id"])
-        partners.child_ids.fetch(["type", "is_company", "parent_id", "child_ids"])
-
-    @api.model
-    def _plan_create(self, vals_list):
-        """One ``create`` for the batch, without chatter nor tracking; if a reminder opened in the
-        meantime breaks the one-open-per-customer index (a person sent one by hand), the batch is
-        created again record by record: that customer is logged and skipped, the others planned."""
-        creator = self.with_context(tracking_disable=True, mail_create_nolog=True)
-        try:
-            with self.env.cr.savepoint():
-                return creator.create(vals_list).with_env(self.env)
-        except psycopg2.IntegrityError:
-            if len(vals_list) == 1:
-                raise
-        created = self.browse()
-        for vals in vals_list:
-            try:
-                with self.env.cr.savepoint():
-                    created |= creator.create([vals]).with_env(self.env)
-            except psycopg2.IntegrityError as error:
-                _logger.warning(
-                    "Reminder of customer %s on %s not planned: another reminder is open (%s)",
-                    vals["partner_id"],
-                    vals["date"],
-                    error.pgerror,
-                )
-        return created
-
-    @api.model
-    def _make_key(self, company, partner_id, date):
-        return f"{company.id}-{partner_id}-{fields.Date.to_string(date)}"
-
-    @api.model
-    def _prepare_vals(self, company, decision, date, key=False, origin="cron"):
-        partner = self.env["res.partner"].browse(decision.partner_id).with_company(company)
-        return {
-            "company_id": company.id,
-            "partner_id": decision.partner_id,
-            "contact_id": partner._relance_invoice_contact().id,
-            "level_id": decision.level_id,
-            "date": date,
-            "key": key,
-            "origin": origin,
-            "amount_due": decision.amount_due,
-            "user_id": partner._relance_collector().id,
-            "line_ids": [
-                fields.Command.create(self.env["relance.communication.line"]._prepare_vals(step))
-                for step in decision.steps
-            ],
-        }
-
-    def _refresh(self, decision, date):
-        """Today's invoices and level, written by the application (not a person's edit)."""
-        self.ensure_one()
-        vals = self._prepare_vals(self.company_id, decision, date, key=self.key or False, origin=self.origin)
-        vals["line_ids"] = [fields.Command.clear()] + vals["line_ids"]
-        if self.key and self.origin == "cron":
-            vals["key"] = self._make_key(self.company_id, decision.partner_id, date)
-        self.sudo().with_context(tracking_disable=True).write(vals)
 
     def write(self, vals):
         """A person's change of subject, body or contact is kept: the daily run stops refreshing."""

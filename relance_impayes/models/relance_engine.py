@@ -113,18 +113,16 @@ class RelanceEngine(models.AbstractModel):
         :param notice_deadline: callable returning the formal notice's deadline of this invoice or
             ``None``; called only when the next level is a hand-off.
         """
+        # called once per open invoice: records compared by their ids, the ladder read only as far as needed
         idx = -1
         if level:
-            if level in ladder:
-                idx = ladder.index(level)
-            else:  # level of another (or changed) policy: resume at the same delay
+            idx = next((i for i, lvl in enumerate(ladder) if lvl._ids == level._ids), None)
+            if idx is None:  # level of another (or changed) policy: resume at the same delay
                 idx = max((i for i, lvl in enumerate(ladder) if lvl.delay <= level.delay), default=-1)
-        candidates = ladder[idx + 1 :]
-        if today > date_due:
-            candidates = [lvl for lvl in candidates if lvl.delay >= 0]
-        if not candidates:
+        past_due = today > date_due
+        nxt = next((lvl for lvl in ladder[idx + 1 :] if not past_due or lvl.delay >= 0), None)
+        if nxt is None:
             return NextStep(None, None)
-        nxt = candidates[0]
         when = date_due + timedelta(days=nxt.delay)
         if last_date:
             when = max(when, last_date + timedelta(days=min_interval))
