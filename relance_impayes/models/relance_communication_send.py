@@ -79,8 +79,10 @@ class RelanceCommunication(models.Model):
         first, each alone (``_check_can_send`` writes nothing); the others are performed in one
         savepoint, and again each in its own savepoint when one of them fails: the bad one fails
         alone, the others go. Returns them all."""
+        now = fields.Datetime.now()
         for comm in self:
-            comm.attempt_count += 1  # flushed before any savepoint: a refused attempt counts too
+            # flushed before any savepoint: a refused attempt counts too
+            comm.write({"attempt_count": comm.attempt_count + 1, "last_attempt_date": now})
         token = PREPARED.set(self._relance_prepare_mails())
         try:
             ready = self.browse()

@@ -6,7 +6,9 @@ unsent for days), the daily sweep fails the reminder so that the run retries it.
 counts (``attempt_count`` goes up in ``_execute``, a refused attempt too); after
 ``relance_impayes.max_attempts`` of them the reminder is *Failed for good*: it stays in the To do
 list for a person, and it no longer holds the customer's one open reminder, so later reminders
-can be planned.
+can be planned. A failed reminder is retried no sooner than ``relance_impayes.retry_delay_minutes``
+(60 by default) after its last attempt: the scheduler calls the daily action again while reminders
+remain, and a fault must not use up every attempt within the same minutes.
 """
 
 import logging
@@ -26,11 +28,31 @@ class RelanceCommunication(models.Model):
         selection_add=[("given_up", "Failed for good"), ("cancelled",)], ondelete={"given_up": "set default"}
     )
 
+    last_attempt_date = fields.Datetime("Last attempt", readonly=True, copy=False)
+
     @api.model
     def _relance_max_attempts(self):
         """How many attempts a reminder gets before it is failed for good (system parameter
         ``relance_impayes.max_attempts``, 3 by default)."""
         return self.env["relance.engine"]._relance_int_setting("relance_impayes.max_attempts", None, 3)
+
+    @api.model
+    def _relance_retry_delay(self):
+        """How long a failed reminder waits before its next attempt (system parameter
+        ``relance_impayes.retry_delay_minutes``, 60 by default)."""
+        return timedelta(
+            minutes=self.env["relance.engine"]._relance_int_setting("relance_impayes.retry_delay_minutes", None, 60)
+        )
+
+    @api.model
+    def _pending_domain(self, company):
+        """Failed reminders wait out the retry delay: a fault is not retried in the same minutes."""
+        not_before = fields.Datetime.now() - self._relance_retry_delay()
+        return super()._pending_domain(company) & (
+            Domain("state", "!=", "failed")
+            | Domain("last_attempt_date", "=", False)
+            | Domain("last_attempt_date", "<=", not_before)
+        )
 
     def _mark_failed(self, reason):
         """A failed attempt: retried by the next run while attempts are left, else failed for good."""

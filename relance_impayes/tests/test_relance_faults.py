@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from unittest.mock import patch
 
 from odoo import Command
@@ -210,6 +210,24 @@ class TestRelanceFaults(RelanceCommon):
         self.assertEqual(len(comms), 2, "a new reminder was planned")
         self.assertEqual((comms - comm).attempt_count, 1)
         self.assertEqual(comm.state, "given_up")
+
+    def test_failed_reminder_waits_the_retry_delay_before_its_next_attempt(self):
+        """The scheduler calls the action again while reminders remain: a fault is retried by a
+        later run, not within the same minutes (it would use up every attempt at once)."""
+        nomail = self._relance_customer("Sansmail SARL", email=False)
+        self._relance_invoice(nomail, 1000, days_late=6)
+        self._run_day()
+        comm = self._comms(nomail)
+        self.assertEqual((comm.state, comm.attempt_count), ("failed", 1))
+        self._run_day()
+        self._run_day()
+        self.assertEqual((comm.state, comm.attempt_count), ("failed", 1), "not retried within the delay")
+        self.assertEqual(comm.last_attempt_date, datetime.combine(TODAY, time(0, 0)))
+        self._run_day(datetime.combine(TODAY, time(2, 0)))
+        self.assertEqual((comm.state, comm.attempt_count), ("failed", 2), "retried once the delay is over")
+        self.env["ir.config_parameter"].sudo().set_param("relance_impayes.retry_delay_minutes", "240")
+        self._run_day(datetime.combine(TODAY, time(4, 0)))
+        self.assertEqual(comm.attempt_count, 2, "the delay is a setting")
 
     # ------------------------------------------------------------------ replies
     def _sent_reminder(self):

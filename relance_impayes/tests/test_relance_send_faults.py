@@ -185,8 +185,8 @@ class TestRelanceSendFaults(RelanceCommon):
         def short_time_limit(cron, processed=0, **kwargs):
             original(cron, processed, **kwargs)
             caller = sys._getframe(1)
-            if caller.f_code.co_name == "_execute":  # a reminder was just committed
-                timeouts.append(caller.f_locals["comm"].partner_id)
+            if caller.f_code.co_name == "_execute":  # a part of the batch was just committed
+                timeouts.append(caller.f_locals["part"].partner_id)
                 return 0
             return 60  # the company's own checkpoints (relance.engine._run_company) have time left
 
