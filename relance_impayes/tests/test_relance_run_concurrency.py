@@ -349,7 +349,7 @@ class TestRelanceRunConcurrency(TransactionCase, MockSmtplibCase):
         registry = self.env.registry
         with (
             patch.object(comm_class, "_plan_existing", search_then_person_commits),
-            self.assertLogs("odoo.addons.relance_impayes.models.relance_communication", "WARNING") as logs,
+            self.assertLogs("odoo.addons.relance_impayes.models.relance_communication_plan", "WARNING") as logs,
             mute_logger("odoo.sql_db"),
             registry.cursor() as cr_a,
         ):
