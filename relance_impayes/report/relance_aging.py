@@ -1,7 +1,8 @@
 from odoo import api, fields, models
-from odoo.tools import SQL, format_amount, format_date
+from odoo.tools import SQL
 
 from .relance_analytics import ANALYTICS_DEPENDS
+from .relance_report import report_formatters
 
 BUCKETS = ["bucket_0", "bucket_1", "bucket_2", "bucket_3", "bucket_4"]  # bucket_0: not due yet
 BUCKET_FIELDS = {
@@ -271,6 +272,6 @@ class ReportRelanceAging(models.AbstractModel):
             "totals": totals,
             "shares": shares,
             "bucket_fields": BUCKET_FIELDS,
-            "format_date": lambda value: format_date(self.env, value),
-            "format_amount": lambda amount, currency: format_amount(self.env, amount, currency),
+            # an internal document: the language of whoever prints it, text and numbers alike
+            **report_formatters(self.env),
         }

@@ -8,6 +8,30 @@ from ..tools.typography import format_date_long, format_percent
 _logger = logging.getLogger(__name__)
 
 
+def report_formatters(env):
+    """The number and date helpers of the printed documents, with the signatures of the email
+    render context (``format_date(date, date_format=False, lang_code=False)``,
+    ``format_amount(amount, currency, lang_code=False)``), so that a template shared with the
+    emails calls them alike. A document sent to a customer passes its own language
+    (``lang_code``, the language of its ``t-lang``): ``t-lang`` translates the template only, and
+    these helpers would otherwise format in the language of whoever prints, or of the daily run's
+    user."""
+
+    def in_lang(lang_code):
+        return env(context=dict(env.context, lang=lang_code)) if lang_code else env
+
+    return {
+        "format_date": lambda value, date_format=False, lang_code=False: format_date(
+            env, value, lang_code=lang_code or False, date_format=date_format
+        ),
+        "format_amount": lambda amount, currency, lang_code=False: format_amount(
+            env, amount, currency, lang_code=lang_code or False
+        ),
+        "format_date_long": lambda value, lang_code=None: format_date_long(value, lang_code or env.lang or "en_US"),
+        "format_rate": lambda rate, lang_code=False: format_percent(formatLang(in_lang(lang_code), rate, digits=2)),
+    }
+
+
 class RelanceReportMixin(models.AbstractModel):
     """Shared rendering helpers of the reminder letters: the same ``format_date`` and
     ``format_amount`` as the email templates, and the computation date."""
@@ -25,14 +49,19 @@ class RelanceReportMixin(models.AbstractModel):
             "doc_model": self._doc_model,
             "docs": docs,
             "report_date": on,
-            "format_date": lambda value, pattern=False: format_date(self.env, value, date_format=pattern),
-            "format_amount": lambda amount, currency: format_amount(self.env, amount, currency),
-            "format_date_long": lambda value, lang=None: format_date_long(value, lang or self.env.lang or "en_US"),
-            "format_rate": lambda rate: format_percent(formatLang(self.env, rate, digits=2)),
+            **report_formatters(self.env),
+            "document_lang": self._document_lang,
             "injonction_court": lambda partner: self.env["relance.court"]._injonction_court(partner),
             "penalty_rows": lambda moves: self._penalty_rows(moves, on),
             "qr_code": lambda company, amount, reference, debtor: self._qr_code(company, amount, reference, debtor),
         }
+
+    @api.model
+    def _document_lang(self, partner, company=None):
+        """The language of a document addressed to ``partner``: its own, else its company's, else
+        the company's (a French company writes French); never the language of whoever prints."""
+        company = company or self.env.company
+        return partner.lang or partner.commercial_partner_id.lang or company.partner_id.lang or self.env.lang or "en_US"
 
     @api.model
     def _penalty_rows(self, moves, on):

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
 
+from ..models.relance_promise import OPEN_INVOICES_OF_PARTNER
+
 
 class RelanceSend(models.TransientModel):
     """Prepare a reminder by hand, at any level, for one customer.
@@ -31,9 +33,30 @@ class RelanceSend(models.TransientModel):
         compute="_compute_level_and_moves",
         store=True,
         readonly=False,
-        domain="[('commercial_partner_id', '=', partner_id), ('move_type', '=', 'out_invoice'),"
-        " ('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]",
+        domain=OPEN_INVOICES_OF_PARTNER,
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Created without the form (``{"company_id", "partner_id"}``): the level and invoices are
+        what the engine would send today, as the form shows them; a customer for whom no level can
+        be found is refused with a clear message, before anything is written."""
+        for vals in vals_list:
+            if vals.get("level_id") or not vals.get("partner_id"):
+                continue
+            draft = self.new(vals)
+            if not draft.level_id:
+                raise UserError(
+                    self.env._(
+                        "No reminder level applies to %(customer)s: give the customer a dunning policy with levels, "
+                        "or choose the level.",
+                        customer=draft.partner_id.display_name,
+                    )
+                )
+            vals["level_id"] = draft.level_id.id
+            if "move_ids" not in vals:
+                vals["move_ids"] = [fields.Command.set(draft.move_ids.ids)]
+        return super().create(vals_list)
 
     @api.depends("partner_id", "company_id")
     def _compute_policy_id(self):
