@@ -241,9 +241,10 @@ def daily_run(env, company, run_date, args):
                      args.profile_dir):
             pending = _entry.pending(env, company)
             for start in range(0, len(pending), batch_size):
-                _entry.execute(pending[start:start + batch_size])
+                _entry.execute(pending[start:start + batch_size].with_prefetch())
                 env.flush_all()
                 cr.precommit.run()  # what the batch's commit runs: the tracking messages
+                env.invalidate_all()  # what _run does after each batch's commit
         phases.append(phase)
         states = dict(comm_model._read_group([("id", "in", planned.ids)], ["state"], ["__count"]))
         mails = env["mail.mail"].search([("model", "=", "relance.communication"), ("res_id", "in", planned.ids)])

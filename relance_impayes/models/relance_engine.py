@@ -14,7 +14,9 @@ from typing import NamedTuple
 
 from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.tools import SQL
+from odoo.tools import SQL, float_compare, float_round
+
+from .relance_engine_ladder import Ladder
 
 
 @dataclass
@@ -113,20 +115,18 @@ class RelanceEngine(models.AbstractModel):
         :param notice_deadline: callable returning the formal notice's deadline of this invoice or
             ``None``; called only when the next level is a hand-off.
         """
-        # called once per open invoice: records compared by their ids, the ladder read only as far as needed
-        idx = -1
-        if level:
-            idx = next((i for i, lvl in enumerate(ladder) if lvl._ids == level._ids), None)
-            if idx is None:  # level of another (or changed) policy: resume at the same delay
-                idx = max((i for i, lvl in enumerate(ladder) if lvl.delay <= level.delay), default=-1)
-        past_due = today > date_due
-        nxt = next((lvl for lvl in ladder[idx + 1 :] if not past_due or lvl.delay >= 0), None)
-        if nxt is None:
+        # called once per open invoice: the ladder's positions, delays and hand-off flags are read once
+        # per ladder (``Ladder``; a plain list of levels is read here, for callers that pass one)
+        ladder = Ladder.of(ladder)
+        position = ladder.index_of(level) if level else -1
+        index = ladder.next_index(position, today > date_due)
+        if index is None:
             return NextStep(None, None)
-        when = date_due + timedelta(days=nxt.delay)
+        nxt = ladder[index]
+        when = date_due + ladder.offsets[index]
         if last_date:
             when = max(when, last_date + timedelta(days=min_interval))
-        if not nxt.action_handoff:
+        if not ladder.handoffs[index]:
             return NextStep(nxt, when)
         deadline = notice_deadline() if notice_deadline else None
         gated = max(when, deadline + timedelta(days=1)) if deadline else None
@@ -159,7 +159,7 @@ class RelanceEngine(models.AbstractModel):
             for move in company_moves:
                 policy = policies.get(move.commercial_partner_id.id)
                 if policy not in ladders:
-                    ladders[policy] = list(policy._ladder()) if policy else []
+                    ladders[policy] = Ladder(policy._ladder() if policy else ())
                 steps[move.id] = self._next_step(
                     ladders[policy],
                     move.relance_level_id,
@@ -231,30 +231,37 @@ class RelanceEngine(models.AbstractModel):
         all_partners = self.env["res.partner"].browse(partner_ids).with_company(company)
         all_partners.fetch(["relance_manual"])
         policies = policy_model._policies_for_partners(all_partners, company)
-        ladders = {policy: list(policy._ladder()) for policy in set(policies.values()) if policy}
+        # per policy, once: its ladder and the rank of its levels; per customer, once: what it starts from
+        ladders = {policy.id: Ladder(policy._ladder()) for policy in set(policies.values()) if policy}
+        ranks = {policy_id: self._level_rank(ladder) for policy_id, ladder in ladders.items()}
+        no_ladder = Ladder()
+        balances = self._net_balances(company, partner_ids)
+        decisions = {}
+        ladder_of = {}
+        for partner in all_partners:
+            policy = policies.get(partner.id)
+            policy_id = policy.id if policy else None
+            ladder_of[partner.id] = ladders.get(policy_id, no_ladder)
+            decisions[partner.id] = PartnerDecision(
+                partner_id=partner.id,
+                policy_id=policy_id,
+                net_balance=balances.get(partner.id, 0.0),
+                skip_reason="manual" if partner.relance_manual else None if policy_id else "no_policy",
+            )
         # levels are configuration: a level of another company's policy is read to map it by delay
         levels = self.env["relance.level"].sudo().browse({row[3] for row in rows if row[3]})
         levels.fetch(["delay", "policy_id"])
         level_by_id = {level.id: level for level in levels}
-        balances = self._net_balances(company, partner_ids)
         tolerance = company.relance_tolerance
         min_interval = company.relance_min_interval
+        rounding = company.currency_id.rounding
         deadline_of = self._lazy_notice_deadlines(move_model.browse(row[0] for row in rows))
+        next_step = self._next_step
 
-        decisions = {}
         for move_id, partner_id, date_due, level_id, last_date, residual in rows:
             date_due = date_due or date
-            partner = all_partners.browse(partner_id)
-            policy = policies.get(partner_id)
-            decision = decisions.get(partner_id)
-            if decision is None:
-                decision = decisions[partner_id] = PartnerDecision(
-                    partner_id=partner_id,
-                    policy_id=policy.id if policy else None,
-                    net_balance=balances.get(partner_id, 0.0),
-                )
-            target, when, awaiting_notice = self._next_step(
-                ladders.get(policy, []),
+            target, when, awaiting_notice = next_step(
+                ladder_of[partner_id],
                 level_by_id.get(level_id),
                 date_due,
                 last_date,
@@ -263,6 +270,7 @@ class RelanceEngine(models.AbstractModel):
                 partial(deadline_of, move_id),
             )
             target_id = target.id if target and when and when <= date else None
+            decision = decisions[partner_id]
             decision.awaiting_notice |= awaiting_notice
             days_late = (date - date_due).days
             if target_id or days_late > 0:
@@ -278,24 +286,24 @@ class RelanceEngine(models.AbstractModel):
                         days_late=days_late,
                     )
                 )
-            if partner.relance_manual:
-                decision.skip_reason = "manual"
-            elif not policy:
-                decision.skip_reason = "no_policy"
 
         result = []
         for decision in decisions.values():
             targets = [step.target_level_id for step in decision.steps if step.target_level_id]
-            decision.amount_due = company.currency_id.round(sum(step.residual for step in decision.steps))
+            decision.amount_due = float_round(
+                sum(step.residual for step in decision.steps), precision_rounding=rounding
+            )
             if not targets:
                 decision.skip_reason = decision.skip_reason or (
                     "awaiting_notice" if decision.awaiting_notice else "nothing_due"
                 )
-            elif not decision.skip_reason and company.currency_id.compare_amounts(decision.net_balance, tolerance) <= 0:
+            elif (
+                not decision.skip_reason
+                and float_compare(decision.net_balance, tolerance, precision_rounding=rounding) <= 0
+            ):
                 decision.skip_reason = "netted"
             if targets:
-                ladder = ladders[policy_model.browse(decision.policy_id)] if decision.policy_id else []
-                rank = self._level_rank(ladder)
+                rank = ranks.get(decision.policy_id, {})
                 decision.level_id = max(targets, key=lambda lid: rank.get(lid, -1))
             decision.steps.sort(key=lambda step: (step.date_due, step.move_id))
             result.append(decision)
@@ -441,9 +449,12 @@ class RelanceEngine(models.AbstractModel):
         pending = self._relance_execution_order(communications.search(communications._pending_domain(company)))
         cron._commit_progress(remaining=self._relance_progress_remaining() + len(pending))  # after other companies'
         for start in range(0, len(pending), batch_size):
-            batch = pending[start : start + batch_size]
+            batch = pending[start : start + batch_size].with_prefetch()
             if not cron._commit_progress(self._relance_execute_batch(batch)):
                 break  # out of time: what is left is still counted as remaining, the scheduler calls again
+            # committed: the record cache lets the batch go (kept, it holds the whole day's reminders,
+            # emails and invoices: 1.8 GB at 100,000 invoices, 230 MB flat when let go)
+            self.env.invalidate_all()
 
     @api.model
     def _update_negotiations(self, company, date):

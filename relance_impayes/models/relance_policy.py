@@ -41,13 +41,18 @@ class RelancePolicy(models.Model):
         run, see ``relance.segment.rule``), else the company default. A customer's policy of
         another company (written around :meth:`_check_partner_policy_company`) is ignored."""
         partners = partners.with_company(company)
+        partners.fetch(["relance_policy_id", "relance_segment_rule_id"])
         default = company.relance_policy_id
-        return {
-            partner.id: partner.relance_policy_id.filtered(lambda p: p.company_id == company)
-            or partner.relance_segment_rule_id.filtered("active").policy_id
-            or default
-            for partner in partners
-        }
+        # 10,000 customers share a handful of policies and rules: each one is judged once
+        own_policy, rule_policy, result = {}, {}, {}
+        for partner in partners:
+            own, rule = partner.relance_policy_id, partner.relance_segment_rule_id
+            if own and own.id not in own_policy:
+                own_policy[own.id] = own.filtered(lambda p: p.company_id == company)
+            if rule and rule.id not in rule_policy:
+                rule_policy[rule.id] = rule.filtered("active").policy_id
+            result[partner.id] = (own and own_policy[own.id]) or (rule and rule_policy[rule.id]) or default
+        return result
 
     @api.model
     def _check_partner_policy_company(self, partners):

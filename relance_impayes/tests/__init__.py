@@ -28,3 +28,4 @@ from . import test_relance_letter_step
 from . import test_relance_execute_batch
 from . import test_relance_plan
 from . import test_relance_letter_lang
+from . import test_relance_engine_ladder
