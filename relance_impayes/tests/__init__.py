@@ -27,3 +27,4 @@ from . import test_relance_run_concurrency
 from . import test_relance_letter_step
 from . import test_relance_execute_batch
 from . import test_relance_plan
+from . import test_relance_render_batch
