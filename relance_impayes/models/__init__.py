@@ -47,3 +47,4 @@ from . import relance_interaction_portal
 from . import account_move_access
 from . import res_partner_access
 from . import relance_letter
+from . import ir_qweb

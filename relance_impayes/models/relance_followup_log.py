@@ -2,14 +2,15 @@
 
 *On the invoices*: ``account.move.relance_level_id`` is tracked, each invoice's chatter says "Reminder level: A → B".
 The ORM's tracking posts one message per invoice, each by its own create (8,829 creates after a
-daily run of 20,000 invoices: most of the mail queue's time). The same messages, with the same
-tracking values, are created here by one ``create`` for the batch.
+daily run of 20,000 invoices: most of the mail queue's time). The same messages are created here
+by one ``create`` for the batch, and their tracking values by another (``mail.message.create``
+would make them one create per message).
 
 *On the customers*: "Reminder sent" notes, one ``_message_log_batch`` for the batch instead of a
 ``message_post`` per customer.
 """
 
-from odoo import api, fields, models
+from odoo import api, models
 from odoo.tools.mail import generate_tracking_message_id
 
 
@@ -56,20 +57,19 @@ class RelanceEngine(models.AbstractModel):
             "message_id": generate_tracking_message_id("message-notify"),
             "reply_to": self.env["mail.thread"]._notify_get_reply_to(default=email_from, author_id=author_id)[False],
         }
-        return moves._message_create(
+        messages = moves._message_create([dict(common, res_id=move.id) for move in moves])
+        # their tracking values by one create too (``mail.message.create`` makes them with sudo,
+        # one create per message)
+        tracking.sudo().create(
             [
                 dict(
-                    common,
-                    res_id=move.id,
-                    tracking_value_ids=[
-                        fields.Command.create(
-                            tracking._create_tracking_values(before[move.id], move.relance_level_id, name, info, move)
-                        )
-                    ],
+                    tracking._create_tracking_values(before[move.id], move.relance_level_id, name, info, move),
+                    mail_message_id=message.id,
                 )
-                for move in moves
+                for move, message in zip(moves, messages, strict=True)
             ]
         )
+        return messages
 
 
 class ResPartner(models.Model):

@@ -29,3 +29,4 @@ from . import test_relance_execute_batch
 from . import test_relance_plan
 from . import test_relance_letter_lang
 from . import test_relance_engine_ladder
+from . import test_relance_render_batch
