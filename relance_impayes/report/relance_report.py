@@ -97,6 +97,8 @@ class RelanceReportMixin(models.AbstractModel):
             "warnings": warnings,
             "disputed": moves - claimable,
             "consumer": consumer,
+            # the totals are in the invoices' company currency, whichever company the printing user is in
+            "currency": (moves.company_id[:1] or self.env.company).currency_id,
         }
 
     @api.model

@@ -85,6 +85,20 @@ class TestRelanceLetterLang(RelanceCommon):
         text = self._html(self.english_user, "relance_impayes.action_report_dossier_recouvrement", self.customer)
         self.assertFrench(text, "recovery file")
 
+    def test_totals_in_the_invoices_company_currency_whatever_the_current_company(self):
+        """A manager of two companies prints the formal notice of the first while the second (in
+        euros) is the current one: the claim's totals stay in the first company's currency."""
+        euro = self.env.ref("base.EUR")
+        euro.active = True
+        other = self.env["res.company"].create({"name": "Autre Société", "currency_id": euro.id})
+        self.assertNotEqual(self.company.currency_id, euro)
+        notice = self._comm(self.customer, 5000, self.lvl_notice, 50)
+        reports = self.env["ir.actions.report"].with_context(allowed_company_ids=[other.id, self.company.id])
+        self.assertEqual(reports.env.company, other)
+        text = text_of(reports._render_qweb_html("relance_impayes.action_report_mise_en_demeure", notice.ids)[0])
+        self.assertNotIn(euro.symbol, text, "no total in the current company's currency")
+        self.assertIn(self.company.currency_id.symbol, text)
+
     def test_english_customer_printed_by_french_user_is_english(self):
         letter = self._comm(self.customer_b, 5000, self.lvl_amiable)
         text = self._html(self.french_user, "relance_impayes.action_report_relance_letter", letter)
