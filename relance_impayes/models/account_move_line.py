@@ -1,22 +1,18 @@
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
+
+from ..tools.context import flag_set
 
 # Set while the penalty wizard writes its lines: no client can set it (unlike a context key),
 # and it ends with the wizard's call.
 _PENALTY_WIZARD = ContextVar("relance_penalty_wizard", default=False)
 
 
-@contextmanager
 def penalty_lines_writer():
     """The penalty invoice wizard's right to write the penalty fields of invoice lines."""
-    token = _PENALTY_WIZARD.set(True)
-    try:
-        yield
-    finally:
-        _PENALTY_WIZARD.reset(token)
+    return flag_set(_PENALTY_WIZARD)
 
 
 class AccountMoveLine(models.Model):

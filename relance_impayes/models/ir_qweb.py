@@ -12,7 +12,6 @@ They are kept on the registry (a new registry, after a module update, compiles a
 source. Outside :func:`compiled_once`, Odoo compiles as usual.
 """
 
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 from lxml import etree
@@ -20,19 +19,16 @@ from lxml import etree
 from odoo import models
 from odoo.tools.lru import LRU
 
+from ..tools.context import flag_set
+
 # whether the inline elements compiled now are kept (see compiled_once)
 COMPILED = ContextVar("relance_qweb_compiled", default=False)
 CACHE_SIZE = 64
 
 
-@contextmanager
 def compiled_once():
     """Within this block, an inline QWeb element is compiled once per source and context."""
-    token = COMPILED.set(True)
-    try:
-        yield
-    finally:
-        COMPILED.reset(token)
+    return flag_set(COMPILED)
 
 
 class IrQweb(models.AbstractModel):

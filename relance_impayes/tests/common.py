@@ -214,6 +214,16 @@ class RelanceCommon(RelanceRecords, AccountTestInvoicingCommon, MailCase):
                 ["pdftotext", "-layout", handle.name, "-"], capture_output=True, check=True, text=True
             ).stdout
 
+    def _relance_notice_to_validate(self, amount=1000):
+        """``(invoice, reminder)``: an invoice 50 days late, after its final notice 20 days ago; the
+        daily run prepared its formal notice, waiting in To validate."""
+        invoice = self._relance_invoice(self.customer, amount, days_late=50)
+        invoice.write({"relance_level_id": self.lvl_final.id, "relance_date": TODAY - timedelta(days=20)})
+        self._run_cron()
+        comm = self._comms(self.customer)
+        self.assertEqual(comm.state, "to_validate")
+        return invoice, comm
+
     def _relance_queued_reminder(self):
         """``(invoice, reminder)``: an invoice 6 days late whose friendly reminder the daily run
         queued; its email has not left yet."""

@@ -1,5 +1,5 @@
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from unittest.mock import patch
 
 from odoo import Command
@@ -207,11 +207,7 @@ class TestRelanceEvidence(RelanceCommon):
         self.assertFalse(comm.validated_by_id)
 
     def test_validate_button_signs_with_the_validating_user(self):
-        inv = self._relance_invoice(self.customer, 1000, days_late=50)
-        inv.write({"relance_level_id": self.lvl_final.id, "relance_date": TODAY - timedelta(days=20)})
-        self._run_day()
-        comm = self._comms(self.customer)
-        self.assertEqual(comm.state, "to_validate")
+        _inv, comm = self._relance_notice_to_validate()
         with self.mock_mail_gateway():
             comm.with_user(self.relance_user).action_validate()
         self._run_letters()  # the formal notice is a registered letter: sent once its PDF exists

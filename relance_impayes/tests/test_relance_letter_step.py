@@ -62,11 +62,7 @@ class TestRelanceLetterStep(RelanceCommon):
 
     def _notice(self):
         """A formal notice (registered letter only), validated by a Relances manager."""
-        inv = self._relance_invoice(self.customer, 10000, days_late=50)
-        inv.write({"relance_level_id": self.lvl_final.id, "relance_date": TODAY - timedelta(days=20)})
-        self._run_cron()
-        comm = self._comms(self.customer)
-        self.assertEqual(comm.state, "to_validate")
+        inv, comm = self._relance_notice_to_validate(10000)
         manager = self._relance_user("relance_manager_letters", "Marie Valide", "marie@example.fr", role="manager")
         comm.with_user(manager).action_validate()
         return inv, comm
