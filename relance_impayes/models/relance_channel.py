@@ -237,7 +237,7 @@ class RelanceCommunication(models.Model):
         )
 
     def _relance_mail_vals(self):
-        """The ``mail.mail`` values of this reminder's email (its letter is linked by ``_action_email``)."""
+        """The ``mail.mail`` values of this reminder's email (its letter follows by post: its own step)."""
         self.ensure_one()
         subject, body = self._render_email()
         invoices, left_out = self._invoice_attachments()
@@ -287,8 +287,6 @@ class RelanceCommunication(models.Model):
         mail = (PREPARED.get() or {}).get(self.id)
         if mail is None:
             mail = self.env["mail.mail"].sudo().create(self._relance_mail_vals())
-        if self.letter_id:
-            mail.attachment_ids = [fields.Command.link(self.letter_id.id)]
         self.mail_id = mail
 
     # ------------------------------------------------------------------

@@ -202,7 +202,6 @@ class RelanceCommunication(models.Model):
         self.ensure_one()
         channels = self._relance_active_channels()
         self._check_can_send()
-        self.letter_id = False
         self._relance_channel_step("perform", channels)
         if any(channel["waits"] for channel in channels):
             self.with_context(tracking_disable=True).write({"state": "sending", "failure_reason": False})
