@@ -174,3 +174,15 @@ def test_contract_rate_is_raised_to_the_floor_of_each_half_year():
         date(2024, 6, 15), date(2024, 7, 15), 10000.0, [], interest.flat_rate(20.0), "contract"
     )
     assert not any(p["floored"] for p in flat)
+
+
+def test_half_years_between_lists_each_half_year_of_the_days():
+    assert interest.half_years_between(date(2025, 6, 30), date(2025, 7, 1)) == {(2025, 1), (2025, 2)}
+    assert interest.half_years_between(date(2024, 12, 31), date(2026, 1, 1)) == {
+        (2024, 2),
+        (2025, 1),
+        (2025, 2),
+        (2026, 1),
+    }
+    assert interest.half_years_between(date(2026, 2, 1), date(2026, 2, 1)) == {(2026, 1)}
+    assert interest.half_years_between(date(2026, 2, 2), date(2026, 2, 1)) == set()

@@ -19,6 +19,8 @@ from markupsafe import Markup
 from odoo import fields, models
 from odoo.exceptions import UserError
 
+from ..tools.context import flag_set
+from .account_move_instalment import CLAIMS
 from .ir_qweb import compiled_once
 from .relance_communication import DISPUTED, PREPARED
 
@@ -45,8 +47,10 @@ class RelanceCommunication(models.Model):
         gone = lines.filtered(lambda line: line.move_id not in open_moves)
         dropped = {comm: gone.filtered(lambda line, c=comm: line.communication_id == c).move_id for comm in comms}
         gone.unlink()
-        for line in lines - gone:
-            residual = line.move_id._relance_due_residual(line.communication_id.date)
+        kept = [(line, line.communication_id.date) for line in lines - gone]
+        claims = self.env["account.move"]._relance_claims([(line.move_id, date) for line, date in kept])
+        for line, date in kept:
+            residual = claims[line.move_id.id, date]["due_residual"]
             if line.company_currency_id.compare_amounts(line.amount_residual, residual):
                 line.amount_residual = residual
         due = self.browse()
@@ -146,11 +150,12 @@ class RelanceCommunication(models.Model):
         todo = self.filtered(
             lambda c: c.level_id.action_email and c.level_id.mail_template_id and not (c.subject and c.body_html)
         )
-        token = DISPUTED.set(todo._relance_disputed_moves_batch())  # the invoice table reads them
-        try:
+        claims = self.env["account.move"]._relance_claims(
+            [(line.move_id, comm.date) for comm in todo for line in comm.line_ids]
+        )
+        # the invoice table reads the disputed invoices and the claims of each line
+        with flag_set(DISPUTED, todo._relance_disputed_moves_batch()), flag_set(CLAIMS, claims):
             return todo._relance_prerender_groups()
-        finally:
-            DISPUTED.reset(token)
 
     def _relance_prerender_groups(self):
         """The renders of ``_relance_prerender_emails``: Odoo's own ``_render_field`` (language of

@@ -344,6 +344,7 @@ class RelanceEngine(models.AbstractModel):
         of one customer): each invoice below ``level`` climbs to it, the others stay where they are."""
         rank = self._level_rank(list(level.policy_id._ladder()))
         due_dates = {move.id: move._relance_due_date() for move in moves}
+        claims = self.env["account.move"]._relance_claims([(move, date) for move in moves])
         steps = [
             InvoiceStep(
                 move_id=move.id,
@@ -352,7 +353,7 @@ class RelanceEngine(models.AbstractModel):
                 level_id=move.relance_level_id.id,
                 target_level_id=level.id if rank.get(move.relance_level_id.id, -1) < rank.get(level.id, 0) else None,
                 next_date=None,
-                residual=move._relance_due_residual(date),
+                residual=claims[move.id, date]["due_residual"],
                 days_late=(date - due_dates[move.id]).days,
             )
             for move in moves.sorted(lambda m: (due_dates[m.id], m.id))

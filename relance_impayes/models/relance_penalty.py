@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from odoo import api, fields, models
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from ..tools import interest
 
@@ -347,6 +348,33 @@ class RelancePenalty(models.AbstractModel):
         )
 
     @api.model
+    def _rates_cover(self, moves, date, tables):
+        """Whether every half-year over which ``moves`` can bear interest on ``date`` has its
+        recorded rates: from the day after their earliest due date (each instalment runs from its
+        own, :meth:`_instalments`, or later) to the last day of accrual (:meth:`_accrual_end`).
+        Their penalties then use no other half-year's rate: :meth:`_missing_half_years` would find
+        none. ``tables``: ``relance.rate._relance_rate_tables()``."""
+        if not moves:
+            return True
+        line = self.env["account.move.line"]
+        [(earliest,)] = self.env.execute_query(
+            SQL(
+                """SELECT MIN(COALESCE(line.date_maturity, move.invoice_date_due))
+                     FROM account_move_line line
+                     JOIN account_move move ON move.id = line.move_id
+                     JOIN account_account account ON account.id = line.account_id
+                    WHERE line.move_id IN %s AND account.account_type = 'asset_receivable'""",
+                tuple(moves.ids),
+                to_flush=[line._fields["move_id"], line._fields["account_id"], line._fields["date_maturity"]],
+            )
+        )
+        end = max(self._accrual_end(move, date) for move in moves)
+        if earliest is None or earliest + interest.ONE_DAY > end:
+            return True
+        needed = interest.half_years_between(earliest + interest.ONE_DAY, end)
+        return all(needed <= table.keys() for table in tables.values())
+
+    @api.model
     def _needs_manager(self, moves, date, level=None):
         """Why a document claiming the penalties of ``moves`` on ``date`` must wait for a manager,
         or ``False``: it would claim interest over a half-year whose reference rate is not recorded.
@@ -377,6 +405,8 @@ class RelancePenalty(models.AbstractModel):
             keys_by_date[documents[key][1]].append(key)
         for date, keys in keys_by_date.items():
             moves = self.env["account.move"].union(*(claimable[key] for key in keys))
+            if self._rates_cover(moves, date, tables):
+                continue  # no half-year without its rate: no penalty to compute to know it
             results = self._penalties(moves, date)
             for key in keys:
                 missing = self._missing_half_years({mid: results[mid] for mid in claimable[key].ids}, tables)

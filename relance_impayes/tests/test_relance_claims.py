@@ -1,4 +1,5 @@
 from datetime import date, timedelta
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -234,6 +235,22 @@ class TestRelanceClaims(RelanceCommon):
     # ------------------------------------------------------------------
     # 4. Missing reference rate: a manager's to-do
     # ------------------------------------------------------------------
+    def test_rates_covering_the_delay_need_no_penalty_computed(self):
+        """The hold for a missing rate computes no penalty when every half-year of the delay has
+        its rates (shipped table: 2023-H1 to 2026-H1); it does, and holds, when one has none."""
+        penalty = self.env["relance.penalty"]
+        tables = self.env["relance.rate"]._relance_rate_tables()
+        recent = self._relance_invoice(self.customer, 1000, due=date(2026, 3, 1))
+        old = self._relance_invoice(self.customer, 500, due=date(2022, 12, 20))
+        self.assertTrue(penalty._rates_cover(recent, date(2026, 6, 30), tables))
+        self.assertFalse(penalty._rates_cover(recent, date(2026, 7, 1), tables), "2026-H2 has no rate")
+        self.assertFalse(penalty._rates_cover(recent | old, date(2026, 6, 30), tables), "nor has 2022-H2")
+        self.assertTrue(penalty._rates_cover(old, date(2022, 12, 20), tables), "not late yet: no interest")
+        with patch.object(type(penalty), "_penalties", side_effect=AssertionError("computed")):
+            self.assertFalse(penalty._needs_manager(recent, date(2026, 6, 30)))
+        self.assertIn("2022-H2", penalty._needs_manager(recent | old, date(2026, 6, 30)))
+        self.assertIn("2026-H2", penalty._needs_manager(recent, date(2026, 7, 15)))
+
     def test_missing_rate_waits_for_a_manager_then_sends_at_the_real_rate(self):
         on = date(2026, 7, 15)
         self.lvl_formal.penalty_mode = "claimed"  # a letter and an email that claim the amounts

@@ -36,6 +36,16 @@ def half_year_of(day: Date) -> HalfYear:
     return day.year, 1 if day.month <= 6 else 2
 
 
+def half_years_between(first: Date, last: Date) -> set[HalfYear]:
+    """The half-years of the days from ``first`` to ``last`` (inclusive); none when ``first > last``."""
+    found = set()
+    day = first
+    while day <= last:
+        found.add(half_year_of(day))
+        day = next_half_year_start(day)
+    return found
+
+
 def half_year_label(half_year: HalfYear) -> str:
     return f"{half_year[0]}-H{half_year[1]}"
 
