@@ -3,7 +3,7 @@ from json import dumps
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, float_repr, html2plaintext
+from odoo.tools import SQL, float_repr, html2plaintext, html_sanitize
 
 INTEGRITY_HASH_VERSION = 1
 INTEGRITY_BATCH_SIZE = 1000
@@ -86,7 +86,8 @@ class RelanceInteraction(models.Model):
         readonly=True,
     )
     summary = fields.Char(required=True, readonly=True)
-    body = fields.Html(readonly=True, sanitize_style=True)
+    # sanitized on create (see _relance_clean_bodies), except the copy of an email as it was sent
+    body = fields.Html(readonly=True, sanitize=False)
     currency_id = fields.Many2one(related="company_id.currency_id")
     amount = fields.Monetary("Amount claimed", readonly=True)
     attachment_ids = fields.Many2many("ir.attachment", string="Documents", readonly=True)
@@ -132,6 +133,8 @@ class RelanceInteraction(models.Model):
     # what a person may record by hand; the rest is written by the application (as superuser),
     # corrections by the managers' correction wizard
     _MANUAL_KINDS = frozenset({"call", "reply", "note"})
+    # what the application sent, kept as the customer received it (shown in a sandboxed frame)
+    _VERBATIM_KINDS = frozenset({"email"})
     _INTEGRITY_FIELDS = frozenset({"integrity_sequence", "integrity_hash"})
 
     @api.model_create_multi
@@ -140,6 +143,7 @@ class RelanceInteraction(models.Model):
         writes the date and the author it knows (an email sent by the cron, a reply received)."""
         if not self.env.su:
             self._check_manual_vals(vals_list)
+        self._relance_clean_bodies(vals_list)
         for vals in vals_list:
             for name in self._INTEGRITY_FIELDS:
                 vals.pop(name, None)
@@ -150,6 +154,15 @@ class RelanceInteraction(models.Model):
         records = super().create(vals_list)
         records._integrity_seal()
         return records
+
+    @api.model
+    def _relance_clean_bodies(self, vals_list):
+        """Sanitize the bodies as an HTML field does (a reply's email, a person's note), except the
+        copy of an email the application sent (``_VERBATIM_KINDS``, made by the application only):
+        the evidence is what the customer received, byte for byte, not a cleaned version of it."""
+        for vals in vals_list:
+            if vals.get("body") and not (self.env.su and vals.get("kind") in self._VERBATIM_KINDS):
+                vals["body"] = html_sanitize(vals["body"], sanitize_attributes=True, sanitize_style=True)
 
     @api.model
     def _check_manual_vals(self, vals_list):

@@ -89,6 +89,31 @@ class TestRelanceEvidence(RelanceCommon):
         )
         self.assertEqual((reply.date, reply.user_id), (datetime(2026, 3, 9, 18, 30), self.relance_manager))
 
+    def test_sent_email_is_kept_as_sent_other_bodies_are_sanitized(self):
+        """The evidence of an email is the body the customer received, byte for byte; a reply's
+        email or a person's note is cleaned like any HTML field (no script reaches a screen)."""
+        _invoice, comm = self._relance_queued_reminder()
+        with self.mock_mail_gateway():
+            self._send_queue()
+        sent = comm.interaction_ids.filtered(lambda i: i.kind == "email")
+        self.assertEqual(len(sent), 1)
+        self.assertEqual(str(sent.body), comm.mail_id.body_html, "the body as it was sent")
+        self.assertIn("Total due", sent.body)
+        hostile = '<p>Payé</p><script>alert("x")</script><img src="x" onerror="alert(1)">'
+        reply = (
+            self.env["relance.interaction"]
+            .sudo()
+            .create(
+                {"partner_id": self.customer.id, "kind": "reply", "direction": "in", "summary": "Re", "body": hostile}
+            )
+        )
+        note = self._relance_note("Appel", self.relance_user, body=hostile)
+        for record in reply | note:
+            self.assertIn("Payé", record.body)
+            self.assertNotIn("<script", record.body)
+            self.assertNotIn("onerror", record.body)
+        self.assertEqual(self._check()["status"], "intact")
+
     def test_correction_only_through_the_managers_wizard(self):
         note = self._relance_note("Appel entrant", self.relance_user)
         for user in (self.relance_user, self.relance_manager):
