@@ -23,6 +23,7 @@ from ..tools.context import flag_set
 from .account_move_instalment import CLAIMS
 from .ir_qweb import compiled_once
 from .relance_communication import DISPUTED, PREPARED
+from .res_partner import CALL_PRIORITIES
 
 _logger = logging.getLogger(__name__)
 
@@ -223,8 +224,15 @@ class RelanceCommunication(models.Model):
         for date, comms in pending.grouped("date").items():
             engine._climb({line.move_id.id: line.level_id for line in comms.line_ids if line.level_id}, date)
         interactions = pending._create_interactions().grouped("communication_id")
-        for comm in pending:
-            comm._relance_channel_step("on_sent")
+        calls = [
+            (comm.partner_id, self.env["mail.activity"]._relance_call_day(comm.date))
+            for comm in pending
+            if any(channel["on_sent"] == "_action_call" for channel in comm._relance_active_channels())
+        ]
+        # the call tasks' priorities, read for the batch by one query
+        with flag_set(CALL_PRIORITIES, self.env["res.partner"]._relance_call_priorities(calls)):
+            for comm in pending:
+                comm._relance_channel_step("on_sent")
         self.env["res.partner"]._relance_log_batch(
             [
                 (

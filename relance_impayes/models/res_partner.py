@@ -1,6 +1,12 @@
+from collections import defaultdict
+from contextvars import ContextVar
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
+
+# {(commercial partner id, date): call priority} of the calls scheduled together (see _relance_call_priority)
+CALL_PRIORITIES = ContextVar("relance_call_priorities", default=None)
 
 
 class ResPartner(models.Model):
@@ -191,15 +197,32 @@ class ResPartner(models.Model):
         )
 
     def _relance_call_priority(self, date):
-        """Amount overdue × days late of the oldest overdue invoice: who to call first."""
+        """Amount overdue × days late of the oldest overdue invoice: who to call first. Read from
+        the priorities of the calls scheduled together when there are (:data:`CALL_PRIORITIES`)."""
         self.ensure_one()
+        key = (self.commercial_partner_id.id, fields.Date.to_date(date))
+        known = CALL_PRIORITIES.get()
+        if known is not None and key in known:
+            return known[key]
+        return self._relance_call_priorities([(self, date)])[key]
+
+    @api.model
+    def _relance_call_priorities(self, pairs):
+        """:meth:`_relance_call_priority` of many ``(customer, date)`` pairs, ``{(commercial partner
+        id, date): priority}``: one grouped query per date."""
         moves = self.env["account.move"]
-        partner = self.commercial_partner_id
-        overdue = moves._relance_overdue_by_partner(
-            moves._relance_open_domain() & Domain("commercial_partner_id", "=", partner.id), date
-        )
-        amount, oldest = overdue.get(partner, (0.0, False))
-        return amount * ((date - oldest).days if oldest else 0)
+        by_date = defaultdict(set)
+        for partner, date in pairs:
+            by_date[fields.Date.to_date(date)].add(partner.commercial_partner_id.id)
+        priorities = {}
+        for date, partner_ids in by_date.items():
+            overdue = moves._relance_overdue_by_partner(
+                moves._relance_open_domain() & Domain("commercial_partner_id", "in", list(partner_ids)), date
+            )
+            for partner_id in partner_ids:
+                amount, oldest = overdue.get(self.browse(partner_id), (0.0, False))
+                priorities[partner_id, date] = amount * ((date - oldest).days if oldest else 0)
+        return priorities
 
     def _relance_invoice_contact(self):
         self.ensure_one()

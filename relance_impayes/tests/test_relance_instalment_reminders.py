@@ -147,6 +147,14 @@ class TestRelanceInstalmentReminders(RelanceCommon):
         # 5 000 overdue x 10 days late of the oldest late instalment
         self.assertEqual(self.customer._relance_call_priority(TODAY), 50000.0)
         self.assertEqual(self.customer._relance_call_priority(DAY_70), 10000.0 * 40)
+        # the calls of a batch: the same priorities, one query per date
+        other = self._relance_customer("Autre SARL")
+        self._relance_invoice(other, 300, days_late=4)
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        batch = self.env["res.partner"]._relance_call_priorities([(self.customer, TODAY), (other, TODAY)])
+        self.assertEqual(self.env.cr.sql_log_count - before, 1)
+        self.assertEqual(batch, {(self.customer.id, TODAY): 50000.0, (other.id, TODAY): 1200.0})
         # the first instalment paid: nothing overdue until the second falls due
         self._pay(inv, 5000.0)
         self.customer.invalidate_recordset()
