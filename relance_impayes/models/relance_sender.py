@@ -66,12 +66,14 @@ class RelanceCommunication(models.Model):
         sender = self._relance_sender()
         return {"email_from": sender.email_from, "reply_to": sender.reply_to}
 
-    def _relance_salutation(self):
-        """ "Dear Jean Martin," to a named person, "Dear Sir or Madam," ("Madame, Monsieur,") when
-        all we know is the company's name."""
+    def _relance_salutation(self, formal=False):
+        """ "Dear Jean Martin," ("Bonjour Jean Martin,") to a named person in an email, "Dear Sir or
+        Madam," ("Madame, Monsieur,") when all we know is the company's name, and in a letter
+        (``formal``): a letter, a formal notice above all, opens as French correspondence does,
+        the addressee being named in its address block."""
         self.ensure_one()
         contact = self.contact_id
-        if contact.name and not contact.is_company:
+        if contact.name and not contact.is_company and not formal:
             return self.env._("Dear %(name)s,", name=contact.name)
         return self.env._("Dear Sir or Madam,")
 

@@ -227,6 +227,19 @@ class TestRelanceLegalLetters(RelanceCommon):
         self.assertIn("Madame, Monsieur,", email)
         self.assertNotRegex(email, r"\w [:;?!]")
 
+    def test_named_person_is_greeted_by_name_in_an_email_formally_in_a_letter(self):
+        self._french()
+        self.consumer.lang = "fr_FR"
+        docs = self._documents(self.consumer)
+        self.assertIn("Dear Durand Jean,", docs["final notice email"], "rendered without a language: English")
+        _inv, comm = self._comm(
+            self._relance_customer("Martin Paul", is_company=False, lang="fr_FR"), self.lvl_phone, 25
+        )
+        self.assertIn("Bonjour Martin Paul,", as_text(comm._render_email()[1]))
+        for name in ("formal notice", "final notice", "reminder"):
+            self.assertIn("Madame, Monsieur,", docs[name], name)
+            self.assertNotIn("Bonjour", docs[name], name)
+
     def test_penalty_invoice_line_in_french(self):
         self._french()
         inv = self._relance_invoice(self.customer, 1000, days_late=1)
