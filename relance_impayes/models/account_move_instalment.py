@@ -5,9 +5,10 @@ Two readings of the same invoice, kept here side by side:
 - *late* (:meth:`AccountMove._relance_late_instalments`, :meth:`_relance_late_domain`): the
   instalments due **before** a date and not fully paid: overdue amounts, oldest overdue date,
   penalties, the customer's account;
-- *claimed* (:meth:`AccountMove._relance_due_instalments`, :meth:`_relance_due_residual`): what a
-  reminder on a date asks for: the unpaid instalments due **on or before** it, or, for a courtesy
-  reminder of an invoice with nothing due yet, its earliest unpaid instalment. Its SQL twin
+- *claimed* (:meth:`AccountMove._relance_claims`, read by :meth:`_relance_claim`,
+  :meth:`_relance_due_instalments`, :meth:`_relance_due_residual`): what a reminder on a date asks
+  for: the unpaid instalments due **on or before** it, or, for a courtesy reminder of an invoice
+  with nothing due yet, its earliest unpaid instalment. Its SQL twin
   :meth:`_relance_due_instalments_sql` serves the engine's set-based decision; change both together.
 
 An invoice with one due date has one receivable line: both readings give its whole residual.
@@ -119,16 +120,11 @@ class AccountMove(models.Model):
     # Claimed: what a reminder on a date asks for
     # ------------------------------------------------------------------
     def _relance_due_instalments(self, date):
-        """The instalments a reminder on ``date`` claims: the unpaid ones due on or before
-        ``date``; an invoice with none due yet (courtesy reminder): its earliest unpaid one(s).
-        SQL twin: :meth:`_relance_due_instalments_sql`."""
+        """The instalments (receivable lines) a reminder on ``date`` claims: the unpaid ones due on
+        or before ``date``; an invoice with none due yet (courtesy reminder): its earliest unpaid
+        one(s). The rule is :meth:`_relance_claims`'; SQL twin: :meth:`_relance_due_instalments_sql`."""
         self.ensure_one()
-        date = fields.Date.to_date(date)
-        unpaid = self._relance_instalment_lines().filtered(lambda line: not line.reconciled and line.date_maturity)
-        if not unpaid:
-            return unpaid
-        threshold = max(date, min(unpaid.mapped("date_maturity")))
-        return unpaid.filtered(lambda line: line.date_maturity <= threshold)
+        return self.env["account.move.line"].browse(self._relance_claim(date)["line_ids"])
 
     def _relance_due_residual(self, date):
         """What a reminder on ``date`` claims of this invoice, in company currency (as
@@ -153,7 +149,9 @@ class AccountMove(models.Model):
     @api.model
     def _relance_claims(self, pairs):
         """:meth:`_relance_claim` of many ``(invoice, date)`` pairs at once, ``{(invoice id, date):
-        claim}``: their receivable lines by one query (no per-line ORM read), the same rules."""
+        claim}``: their receivable lines by one query (no per-line ORM read). The rule: the unpaid
+        instalments due on or before the date, else the earliest unpaid one(s) (courtesy reminder);
+        ``line_ids`` the claimed receivable lines (:meth:`_relance_due_instalments`)."""
         pairs = [(move, fields.Date.to_date(date)) for move, date in pairs]
         moves = self.browse({move.id for move, _date in pairs})
         lines = defaultdict(list)
@@ -189,7 +187,10 @@ class AccountMove(models.Model):
             if unpaid:
                 threshold = max(date, unpaid[0][1])
                 claimed = [row for row in unpaid if row[1] <= threshold]
-            claim = {"due_residual": sum(row[5] for row in claimed) if claimed else move.amount_residual_signed}
+            claim = {
+                "line_ids": [row[0] for row in claimed],
+                "due_residual": sum(row[5] for row in claimed) if claimed else move.amount_residual_signed,
+            }
             if not claimed or len(receivable) == 1:
                 claim.update(amount=move.amount_total, residual=move.amount_residual, instalments=[])
             else:

@@ -87,17 +87,18 @@ class RelanceEngine(models.AbstractModel):
 
     @api.model
     def _relance_insert_rows(self, model, vals_list, now):
-        """Insert ``vals_list`` (plain stored columns, the same keys in each) into ``model``'s table by
-        one ``INSERT``, with the ORM's log columns; returns the ids in the order of ``vals_list``."""
+        """Insert ``vals_list`` (plain stored columns; a key missing from a dict is NULL) into
+        ``model``'s table by one ``INSERT``, with the ORM's log columns; returns the ids in the order
+        of ``vals_list``."""
         if not vals_list:
             return []
         model.flush_model()
-        names = list(vals_list[0])
+        names = sorted({fname for vals in vals_list for fname in vals})
         uid = self.env.uid
         columns = [*names, "create_uid", "create_date", "write_uid", "write_date"]
         rows = [
             (
-                *(model._fields[fname].convert_to_column_insert(vals[fname], model) for fname in names),
+                *(model._fields[fname].convert_to_column_insert(vals.get(fname), model) for fname in names),
                 uid,
                 now,
                 uid,
