@@ -15,9 +15,7 @@ class RelanceDemo(models.AbstractModel):
     @api.model
     def _load_credit(self):
         company = self._target_company()
-        # the demo lives in the French company; its notes (reviews, holds, risk) in French when it is installed
-        lang = "fr_FR" if self.env["res.lang"]._lang_get("fr_FR") else company.partner_id.lang or self.env.lang
-        self = self.with_company(company).with_context(lang=lang)  # noqa: PLW0642
+        self = self._in_demo_company(company)  # noqa: PLW0642 - the demo lives in the French company
         partners = {
             partner.ref.removeprefix(DEMO_REF).lower(): partner
             for partner in self.env["res.partner"].search([("ref", "=like", DEMO_REF + "%")])

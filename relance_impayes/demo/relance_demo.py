@@ -31,7 +31,7 @@ class RelanceDemo(models.AbstractModel):
     def _load_reminders(self):
         """Demo data: customers of different profiles with invoices overdue by various delays."""
         company = self._target_company()
-        self = self.with_company(company)  # noqa: PLW0642 - every step below works in the French company
+        self = self._in_demo_company(company)  # noqa: PLW0642 - every step below works in the French company
         Partner = self.env["res.partner"].with_company(company)
         journal = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")], limit=1)
         policy = company.relance_policy_id
@@ -398,6 +398,17 @@ class RelanceDemo(models.AbstractModel):
         if admin:
             admin.write({"company_ids": [fields.Command.link(company.id)], "company_id": company.id})
         return company
+
+    @api.model
+    def _in_demo_company(self, company):
+        """``self`` in the demo company and in French (when installed): the notes the demo's steps
+        write (disputes, plans, reviews, holds) read as the daily run's, in the company's language.
+        The module's terms load after its demo data: they are loaded here, so that the selection
+        labels the notes quote are French too."""
+        lang = "fr_FR" if self.env["res.lang"]._lang_get("fr_FR") else company.partner_id.lang or self.env.lang
+        if lang != "en_US":
+            self.env["ir.module.module"]._load_module_terms(["relance_impayes"], [lang])
+        return self.with_company(company).with_context(lang=lang)
 
     @api.model
     def _translate_copy(self, template, policy):

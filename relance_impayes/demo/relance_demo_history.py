@@ -77,7 +77,7 @@ class RelanceDemo(models.AbstractModel):
         on a stricter policy with its own friendly email; plus disputes of various ages and
         promises due today and broken, for the dashboards."""
         company = self._target_company()
-        self = self.with_company(company)  # noqa: PLW0642 - every step below works in the demo company
+        self = self._in_demo_company(company)  # noqa: PLW0642 - every step below works in the demo company
         Partner = self.env["res.partner"].with_company(company)
         if not company.relance_policy_id or not self.env["account.journal"].search_count(
             [("company_id", "=", company.id), ("type", "=", "sale")], limit=1

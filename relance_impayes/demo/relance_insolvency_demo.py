@@ -14,7 +14,7 @@ class RelanceDemo(models.AbstractModel):
     @api.model
     def _load_insolvency(self):
         company = self._target_company()
-        self = self.with_company(company)  # noqa: PLW0642 - the demo lives in the French company
+        self = self._in_demo_company(company)  # noqa: PLW0642 - the demo lives in the French company
         partner_model = self.env["res.partner"].with_company(company)
         ref = DEMO_REF + "LEMAIRE"
         journal = self.env["account.journal"].search([("company_id", "=", company.id), ("type", "=", "sale")], limit=1)
