@@ -126,8 +126,19 @@ class RelanceCommunication(models.Model):
 
     @api.model
     def _plan_create_batch(self, todo):
-        creator = self.with_context(tracking_disable=True, mail_create_nolog=True)
-        comms = creator.create([vals for vals, _steps in todo]).with_env(self.env)
+        """The batch's reminders by one INSERT (``relance.engine._relance_insert_rows``), as
+        ``create`` makes them without chatter nor tracking: their defaults, the access and
+        validation checks, Odoo's company check (the model has no Python constraint); then one
+        insert of all their lines."""
+        vals_list = [vals for vals, _steps in todo]
+        for vals in vals_list:
+            self.browse()._check_validation_write(vals)
+        self.check_access("create")
+        defaults = self.default_get(
+            [name for name, field in self._fields.items() if field.column_type and name not in models.MAGIC_COLUMNS]
+        )
+        comms = self.env["relance.engine"]._relance_insert_rows(self, [dict(defaults, **vals) for vals in vals_list])
+        comms._check_company()
         self.env["relance.communication.line"]._relance_insert(
             [(comm, steps) for comm, (_vals, steps) in zip(comms, todo, strict=True)]
         )

@@ -10,7 +10,7 @@ one query for the batch's messages and one for their tracking values (``_climb_t
 """
 
 from odoo import api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, float_repr
 from odoo.tools.mail import generate_tracking_message_id
 
 
@@ -40,8 +40,7 @@ class RelanceEngine(models.AbstractModel):
         The notes and their values are inserted by one query each (:meth:`_relance_insert_rows`):
         the same rows as ``mail.thread``'s tracking writes, without the per-message cost of
         ``mail.message.create`` (it updates the cached chatter of every document model in the
-        registry for each message: most of the mail queue's time after a daily run). The invoices'
-        cached chatters are invalidated afterwards."""
+        registry for each message: most of the mail queue's time after a daily run)."""
         name = "relance_level_id"
         moves = moves.filtered(lambda move: move.relance_level_id != before[move.id])
         if not moves:
@@ -63,12 +62,11 @@ class RelanceEngine(models.AbstractModel):
             "email_add_signature": False,
             "date": fields.Datetime.now(),
         }
-        ids = self._relance_insert_rows(
+        messages = self._relance_insert_rows(
             messages,
             [dict(common, res_id=move.id, message_id=generate_tracking_message_id("message-notify")) for move in moves],
             now,
         )
-        messages = messages.browse(ids)
         tracking = self.env["mail.tracking.value"].sudo()
         self._relance_insert_rows(
             tracking,
@@ -77,36 +75,33 @@ class RelanceEngine(models.AbstractModel):
                     tracking._create_tracking_values(before[move.id], move.relance_level_id, name, info, move),
                     mail_message_id=message_id,
                 )
-                for move, message_id in zip(moves, ids, strict=True)
+                for move, message_id in zip(moves, messages.ids, strict=True)
             ],
             now,
         )
-        inverses = [field.name for field in self.pool.field_inverses[messages._fields["res_id"]]]
-        moves.invalidate_recordset([fname for fname in inverses if fname in moves._fields])
         return messages.with_env(self.env)
 
     @api.model
-    def _relance_insert_rows(self, model, vals_list, now):
+    def _relance_insert_rows(self, model, vals_list, now=None):
         """Insert ``vals_list`` (plain stored columns; a key missing from a dict is NULL) into
-        ``model``'s table by one ``INSERT``, with the ORM's log columns; returns the ids in the order
-        of ``vals_list``."""
+        ``model``'s table by one ``INSERT`` with the ORM's log columns, as its ``_create`` does but
+        without its per-record work; returns the records in the order of ``vals_list``.
+
+        For the application's bulk writes of records with no Python constraint: the fields
+        depending on the new records are marked to recompute (their given values protected), the
+        cached one2many of the records they point to are invalidated."""
         if not vals_list:
-            return []
+            return model.browse()
         model.flush_model()
+        now = now or self.env.cr.now()
         names = sorted({fname for vals in vals_list for fname in vals})
         uid = self.env.uid
         columns = [*names, "create_uid", "create_date", "write_uid", "write_date"]
         rows = [
-            (
-                *(model._fields[fname].convert_to_column_insert(vals.get(fname), model) for fname in names),
-                uid,
-                now,
-                uid,
-                now,
-            )
+            (*(self._relance_column_value(model, fname, vals) for fname in names), uid, now, uid, now)
             for vals in vals_list
         ]
-        return [
+        records = model.browse(
             row[0]
             for row in self.env.execute_query(
                 SQL(
@@ -116,7 +111,25 @@ class RelanceEngine(models.AbstractModel):
                     SQL(", ").join(rows),  # each row a tuple of parameters, as the ORM's _create
                 )
             )
-        ]
+        )
+        given = [model._fields[fname] for fname in names]
+        with self.env.protecting(given, records):
+            records.modified(names, create=True)
+        for field in given:
+            for inverse in self.pool.field_inverses[field]:
+                self.env[inverse.model_name].invalidate_model([inverse.name])
+        return records
+
+    @api.model
+    def _relance_column_value(self, model, fname, vals):
+        """The column value of ``vals[fname]`` as ``create`` writes it; an amount rounded in the
+        currency ``vals`` names (the ORM would make a new record per value to find it)."""
+        field = model._fields[fname]
+        if field.type == "monetary":
+            currency = self.env["res.currency"].browse(vals.get(field.get_currency_field(model)))
+            if currency:
+                return float_repr(currency.round(vals.get(fname) or 0.0), currency.decimal_places)
+        return field.convert_to_column_insert(vals.get(fname), model)
 
 
 class ResPartner(models.Model):
