@@ -23,7 +23,11 @@ class TestRelancePlan(RelanceCommon):
 
     def test_lines_inserted_with_the_orm_bookkeeping(self):
         decisions = self._due()
+        self.assertFalse(self.customer.relance_communication_ids)  # in cache before the plan
         comms = self.env["relance.communication"].with_user(self.user)._plan(self.company, decisions, TODAY)
+        self.assertEqual(
+            self.customer.relance_communication_ids, comms.filtered(lambda c: c.partner_id == self.customer)
+        )
         self.assertEqual(comms.partner_id, self.customer | self.customer_b)
         comm = comms.filtered(lambda c: c.partner_id == self.customer)
         decision = next(d for d in decisions if d.partner_id == self.customer.id)
@@ -41,6 +45,13 @@ class TestRelancePlan(RelanceCommon):
         self.assertEqual(comm.line_ids.create_uid, self.user, "written by who planned, as create does")
         self.assertTrue(all(comm.line_ids.mapped("create_date")))
         self.assertEqual(comm.line_ids.write_uid, self.user)
+        # the reminders themselves: one INSERT, what create gives (defaults, bookkeeping)
+        defaults = comm.default_get(["state", "origin", "letter_state"])
+        self.assertEqual((comm.state, comm.origin, comm.letter_state), tuple(defaults.values()))
+        self.assertEqual((comm.create_uid, comm.write_uid, comm.company_id), (self.user, self.user, self.company))
+        self.assertTrue(comm.create_date)
+        self.assertEqual((comm.attempt_count, comm.post_send_pending), (0, False))
+        self.assertEqual(comm.contact_id, self.customer._relance_invoice_contact())
 
     def test_refresh_replaces_the_lines(self):
         Comm = self.env["relance.communication"]
