@@ -21,7 +21,7 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-# {(invoice id, date): claim} of the reminders being rendered or refreshed together (see _relance_claim)
+# {(invoice id, date): claim} of the reminders being rendered together (see relance.communication._relance_line_claims)
 CLAIMS = ContextVar("relance_claims", default=None)
 
 
@@ -137,13 +137,10 @@ class AccountMove(models.Model):
         """The invoice as a reminder on ``date`` states it, in the invoice currency: ``amount``
         and ``residual`` of the claimed instalments (:meth:`_relance_due_instalments`) and their
         ``instalments`` rows (see :meth:`_relance_instalment_rows`); one due date: the invoice's
-        total and residual. ``due_residual``: :meth:`_relance_due_residual`. Read from the claims
-        of the batch being rendered when there are (:data:`CLAIMS`), else by :meth:`_relance_claims`."""
+        total and residual. ``due_residual``: :meth:`_relance_due_residual`. Many invoices at once:
+        :meth:`_relance_claims`."""
         self.ensure_one()
         date = fields.Date.to_date(date)
-        known = CLAIMS.get()
-        if known is not None and (self.id, date) in known:
-            return known[self.id, date]
         return self._relance_claims([(self, date)])[self.id, date]
 
     @api.model

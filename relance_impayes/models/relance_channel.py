@@ -47,7 +47,7 @@ class RelanceCommunication(models.Model):
 
         A method named by several active channels runs once (one letter PDF for a letter
         and a registered letter)."""
-        label = self.env["relance.level"]._fields[field].get_description(self.env, attributes=("string",))["string"]
+        label = self.env["relance.level"]._fields[field]._description_string(self.env)
         return {
             "code": code,
             "field": field,

@@ -158,6 +158,17 @@ class RelanceCommunication(models.Model):
         with flag_set(DISPUTED, todo._relance_disputed_moves_batch()), flag_set(CLAIMS, claims):
             return todo._relance_prerender_groups()
 
+    def _relance_line_claims(self):
+        """``{line id: claim}`` (``account.move._relance_claim``) of this reminder's invoices, for its
+        invoice table: read from the batch being rendered (:data:`CLAIMS`), else by one query."""
+        self.ensure_one()
+        date = fields.Date.to_date(self.date)
+        known = CLAIMS.get() or {}
+        missing = [(line.move_id, date) for line in self.line_ids if (line.move_id.id, date) not in known]
+        if missing:
+            known = {**known, **self.env["account.move"]._relance_claims(missing)}
+        return {line.id: known[line.move_id.id, date] for line in self.line_ids}
+
     def _relance_prerender_groups(self):
         """The renders of ``_relance_prerender_emails``: Odoo's own ``_render_field`` (language of
         each customer, post-processing, translated body), with each template's inline body

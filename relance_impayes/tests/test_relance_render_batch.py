@@ -4,6 +4,8 @@ from lxml import etree
 
 from odoo.tests import tagged
 
+from ..models.account_move_instalment import CLAIMS
+from ..tools.context import flag_set
 from .common import TODAY, RelanceCommon
 
 
@@ -98,3 +100,19 @@ class TestRelanceRenderBatch(RelanceCommon):
         comms._execute()
         self.assertEqual(comms[0].state, "sending", "the good one goes")
         self.assertEqual(bad.state, "failed", "the bad one fails alone")
+
+    def test_invoice_table_reads_its_claims_once(self):
+        """A reminder rendered alone (a letter, a preview) reads the claims of its invoices by one
+        query; inside a batch's render, by none."""
+        comm = self._planned(["fr_FR"])
+        self.assertEqual(len(comm.line_ids), 2)
+        expected = {line.id: line.move_id._relance_claim(comm.date) for line in comm.line_ids}
+        self.env.flush_all()
+        before = self.env.cr.sql_log_count
+        self.assertEqual(comm._relance_line_claims(), expected)
+        self.assertEqual(self.env.cr.sql_log_count - before, 1)
+        batch = self.env["account.move"]._relance_claims([(line.move_id, comm.date) for line in comm.line_ids])
+        with flag_set(CLAIMS, batch):
+            before = self.env.cr.sql_log_count
+            self.assertEqual(comm._relance_line_claims(), expected)
+            self.assertEqual(self.env.cr.sql_log_count - before, 0)
