@@ -1,6 +1,7 @@
 from contextvars import ContextVar
 
 from odoo import models
+from odoo.exceptions import UserError
 
 # {mail.mail id: relance.communication} of the emails the current mail.mail.send() sends (see send)
 SENDING = ContextVar("relance_sending", default=None)
@@ -14,8 +15,10 @@ class MailMail(models.Model):
         and retried, and its invoices do not climb. Only the send is recorded here: the
         follow-up runs after the queue (see :meth:`send`), so that no error in it can flag the
         email failed or send it again."""
-        comms = self._relance_sending_comms().filtered(lambda c: c.state == "sending")
-        comms.filtered(lambda c: c.mail_id.state == "sent")._set_sent()
+        comms = self._relance_sending_comms()
+        # a failed reminder whose own email left after all (its failure was not the last word)
+        comms.filtered(lambda c: c.state in ("sending", "failed", "given_up") and c.mail_id.state == "sent")._set_sent()
+        comms = comms.filtered(lambda c: c.state == "sending")
         for comm in comms.filtered(lambda c: c.state == "sending"):
             mail = comm.mail_id
             if mail.state == "exception" or failure_type:
@@ -23,6 +26,38 @@ class MailMail(models.Model):
         return super()._postprocess_sent_message(
             success_pids, success_emails, failure_reason=failure_reason, failure_type=failure_type
         )
+
+    def write(self, vals):
+        """A reminder's email goes back to the queue only while its reminder waits for it.
+
+        Odoo's *Retry* (on an email in error, or cancelled) would send the copy rendered for an
+        attempt that failed or was replaced: figures that may be out of date (an invoice paid
+        since), and a second email once the reminder's own retry sends a new one. Such a reminder
+        is retried from the reminder, which reads again what is due and sends one email."""
+        if vals.get("state") == "outgoing":
+            refused = self._relance_superseded()
+            if refused:
+                raise UserError(
+                    self.env._(
+                        "The email “%(subject)s” is a payment reminder that did not leave: retry the "
+                        "reminder itself (Reminders > To do), which reads again what is still due and "
+                        "sends one email.",
+                        subject=refused[0].subject,
+                    )
+                )
+        return super().write(vals)
+
+    def _relance_superseded(self):
+        """The reminder emails among these that their reminder no longer waits for: it is not
+        Sending, or it sends another email."""
+        reminder_mails = self.filtered(
+            lambda mail: mail.model == "relance.communication" and mail.message_type == "email_outgoing"
+        )
+        if not reminder_mails:
+            return reminder_mails
+        comms = self.env["relance.communication"].sudo().browse(reminder_mails.mapped("res_id")).exists()
+        waiting = {comm.mail_id.id for comm in comms if comm.state == "sending"}
+        return reminder_mails.filtered(lambda mail: mail.id not in waiting)
 
     def _relance_sending_comms(self):
         """The reminders of these emails: read once for the whole send (core calls the hook email

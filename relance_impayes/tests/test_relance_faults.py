@@ -2,7 +2,7 @@ from datetime import datetime, time, timedelta
 from unittest.mock import patch
 
 from odoo import Command
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import SQL, mute_logger
 
@@ -228,6 +228,62 @@ class TestRelanceFaults(RelanceCommon):
         self.env["ir.config_parameter"].sudo().set_param("relance_impayes.retry_delay_minutes", "240")
         self._run_day(datetime.combine(TODAY, time(4, 0)))
         self.assertEqual(comm.attempt_count, 2, "the delay is a setting")
+
+    # ------------------------------------------------------------------ an email in error
+    def _reminder_whose_email_failed(self):
+        """``(invoice, reminder)``: the friendly reminder's email refused by a mail server that is
+        down (connection refused), as the mail queue sees it."""
+        invoice, comm = self._relance_queued_reminder()
+        with (
+            self.mock_mail_gateway(),
+            patch.object(
+                type(self.env["ir.mail_server"]),
+                "_connect__",
+                side_effect=ConnectionRefusedError(111, "Connection refused"),
+            ),
+            mute_logger("odoo.addons.mail.models.mail_mail"),
+        ):
+            self._send_queue()
+        self.assertEqual((comm.state, comm.mail_id.state), ("failed", "exception"))
+        return invoice, comm
+
+    def test_email_in_error_is_retried_from_its_reminder_and_reaches_the_customer_once(self):
+        invoice, comm = self._reminder_whose_email_failed()
+        failed_mail = comm.mail_id
+        with self.assertRaisesRegex(UserError, "retry the reminder itself"):
+            failed_mail.mark_outgoing()  # Odoo's Retry on the email: a copy of a failed attempt
+        self.assertEqual(failed_mail.state, "exception", "refused: nothing changed")
+        self.assertEqual(comm.state, "failed")
+        with self.mock_mail_gateway():
+            comm.action_retry()
+            self._send_queue()
+            self.assertEqual(len(self._mails), 1, "one email, the reminder's new one")
+        self.assertEqual(comm.state, "sent")
+        self.assertNotEqual(comm.mail_id, failed_mail)
+        self.assertEqual(failed_mail.state, "cancel", "the failed attempt's email is replaced")
+        self.assertEqual(invoice.relance_level_id, self.lvl_amiable)
+        for mail in (failed_mail, comm.mail_id):
+            with self.assertRaisesRegex(UserError, "retry the reminder itself"):
+                mail.mark_outgoing()  # Odoo shows Retry on a cancelled email too
+        self._run_day(TODAY + timedelta(days=1))
+        self.assertEqual(len(self._mails), 0, "nothing sent again")
+        self.assertEqual(len(comm.interaction_ids), 1)
+
+    def test_failed_reminder_whose_email_left_after_all_counts_as_sent(self):
+        """Whatever put its email back in the queue (here SQL, past the guard), an email that left
+        is the reminder's send: marked sent, followed up once, never sent again."""
+        invoice, comm = self._reminder_whose_email_failed()
+        self.env.flush_all()
+        self.env.execute_query(SQL("UPDATE mail_mail SET state = 'outgoing' WHERE id = %s", comm.mail_id.id))
+        self.env.invalidate_all()
+        with self.mock_mail_gateway():
+            self._send_queue()
+            self.assertEqual(len(self._mails), 1)
+        self.assertEqual(comm.state, "sent")
+        self.assertEqual(invoice.relance_level_id, self.lvl_amiable, "the invoice climbed")
+        self.assertEqual(len(comm.interaction_ids), 1, "the evidence of the email that left")
+        self._run_day(TODAY + timedelta(days=1))
+        self.assertEqual(len(self._mails), 0, "the retry delay over, nothing is sent again")
 
     # ------------------------------------------------------------------ replies
     def _sent_reminder(self):
