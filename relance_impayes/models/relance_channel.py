@@ -287,7 +287,7 @@ class RelanceCommunication(models.Model):
         mail = (PREPARED.get() or {}).get(self.id)
         if mail is None:
             mail = self.env["mail.mail"].sudo().create(self._relance_mail_vals())
-        previous = self.mail_id
+        previous = self.sudo().mail_id  # emails are the administrator's: a Relances user retries too
         if previous and previous.state in ("exception", "outgoing"):
             previous.cancel()  # the email of a failed attempt: replaced, it never leaves
         self.mail_id = mail

@@ -254,8 +254,9 @@ class TestRelanceFaults(RelanceCommon):
             failed_mail.mark_outgoing()  # Odoo's Retry on the email: a copy of a failed attempt
         self.assertEqual(failed_mail.state, "exception", "refused: nothing changed")
         self.assertEqual(comm.state, "failed")
+        accountant = self._relance_user("compta_retry", "Claire Compta", "claire@example.fr")
         with self.mock_mail_gateway():
-            comm.action_retry()
+            comm.with_user(accountant).action_retry()  # a Relances user, who cannot read emails
             self._send_queue()
             self.assertEqual(len(self._mails), 1, "one email, the reminder's new one")
         self.assertEqual(comm.state, "sent")
