@@ -1,4 +1,7 @@
+import logging
 from contextvars import ContextVar
+
+import psycopg2
 
 from odoo import models
 from odoo.exceptions import UserError
@@ -6,22 +9,22 @@ from odoo.exceptions import UserError
 # {mail.mail id: relance.communication} of the emails the current mail.mail.send() sends (see send)
 SENDING = ContextVar("relance_sending", default=None)
 
+_logger = logging.getLogger(__name__)
+
 
 class MailMail(models.Model):
     _inherit = "mail.mail"
 
     def _postprocess_sent_message(self, success_pids, success_emails, failure_reason=False, failure_type=None):
-        """A reminder counts as sent only when its email really left; a failure stays visible
-        and retried, and its invoices do not climb. Only the send is recorded here: the
-        follow-up runs after the queue (see :meth:`send`), so that no error in it can flag the
-        email failed or send it again."""
-        comms = self._relance_sending_comms()
-        # a failed reminder whose own email left after all (its failure was not the last word)
-        comms.filtered(lambda c: c.state in ("sending", "failed", "given_up") and c.mail_id.state == "sent")._set_sent()
-        comms = comms.filtered(lambda c: c.state == "sending")
-        for comm in comms.filtered(lambda c: c.state == "sending"):
+        """A failure stays visible and retried, and its invoices do not climb. A success is not
+        written here (see :meth:`_relance_record_sent`): this hook shares the transaction that
+        records the email as sent, and a write on the reminder's row there can meet a concurrent
+        change of the same row (the letters' step, a person) — PostgreSQL then rolls back both,
+        after the email left, and the queue sends it again."""
+        comms = self._relance_sending_comms().filtered(lambda c: c.state == "sending")
+        for comm in comms:
             mail = comm.mail_id
-            if mail.state == "exception" or failure_type:
+            if mail.state != "sent" and (mail.state == "exception" or failure_type):
                 comm._mark_failed(mail.failure_reason or failure_reason or failure_type)
         return super()._postprocess_sent_message(
             success_pids, success_emails, failure_reason=failure_reason, failure_type=failure_type
@@ -87,6 +90,31 @@ class MailMail(models.Model):
             if token is not None:
                 SENDING.reset(token)
         if reminders:
+            reminders._relance_record_sent()
             comms = self.env["relance.communication"].sudo()
             comms.search([("post_send_pending", "=", True)])._run_post_send()
         return res
+
+    def _relance_record_sent(self):
+        """The reminders whose email left are marked sent (``_set_sent``), after the send: the
+        queue has committed each email's state by then (``auto_commit``), so that a conflict here
+        can only delay the mark, never undo the email's. A failed reminder whose own email left all
+        the same is sent too. On a concurrent change of the reminder, the daily run's sweep marks it
+        (an email sent, a reminder still Sending)."""
+        comms = (
+            self.env["relance.communication"]
+            .sudo()
+            .search(
+                [
+                    ("mail_id", "in", self.filtered(lambda mail: mail.state == "sent").ids),
+                    ("state", "in", ("sending", "failed", "given_up")),
+                ]
+            )
+        )
+        if not comms:
+            return
+        try:
+            with self.env.cr.savepoint():
+                comms._set_sent()
+        except (psycopg2.errors.SerializationFailure, psycopg2.errors.LockNotAvailable):
+            _logger.info("Reminders %s changed meanwhile: the daily run's sweep marks them sent", comms.ids)

@@ -215,8 +215,9 @@ class RelanceCommunication(models.Model):
         self._relance_channel_step("check")
 
     def _set_sent(self):
-        """The reminder left, and nothing else: the only write of the mail hook. The follow-up
-        (climb, evidence, tasks, hold) is :meth:`_post_send`, run afterwards."""
+        """The reminder left, and nothing else: written once the mail queue recorded its email
+        (``mail.mail._relance_record_sent``). The follow-up (climb, evidence, tasks, hold) is
+        :meth:`_post_send`, run afterwards."""
         self.with_context(tracking_disable=True).write(
             {"state": "sent", "failure_reason": False, "sent_date": fields.Datetime.now(), "post_send_pending": True}
         )

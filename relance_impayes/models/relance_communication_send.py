@@ -3,12 +3,13 @@
 *Before*: :meth:`_relance_refresh_amounts` reads the invoices again when a reminder is sent or
 validated, so the email, the letter, its QR code and the totals state what is still due today.
 
-*After*: the mail hook only says *sent* (:meth:`_set_sent`). The follow-up of a sent reminder
-(invoices climb, evidence, tasks, credit hold) is :meth:`_post_send`, run right after the mail
-queue (``mail.mail.send``), at the end of ``_execute`` for reminders without email, and at the
-start of each daily run for what an error left pending. Its flag ``post_send_pending`` is
-cleared in the same savepoint as its effects: running it twice gives one climb, one interaction,
-one task, and an error there never touches the email (never failed, never sent again).
+*After*: once the mail queue recorded the email, the reminder is only marked *sent*
+(:meth:`_set_sent`). The follow-up of a sent reminder (invoices climb, evidence, tasks, credit
+hold) is :meth:`_post_send`, run right after the mail queue (``mail.mail.send``), at the end of
+``_execute`` for reminders without email, and at the start of each daily run for what an error
+left pending. Its flag ``post_send_pending`` is cleared in the same savepoint as its effects:
+running it twice gives one climb, one interaction, one task, and an error there never touches
+the email (never failed, never sent again).
 """
 
 import logging

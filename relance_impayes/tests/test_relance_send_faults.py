@@ -2,6 +2,8 @@ import sys
 from datetime import timedelta
 from unittest.mock import patch
 
+import psycopg2
+
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -85,6 +87,25 @@ class TestRelanceSendFaults(RelanceCommon):
         comm._run_post_send()
         self.assertEqual(inv.relance_level_id, self.lvl_amiable)
         self.assertEqual(comm.interaction_ids.kind, "email")
+
+    def test_reminder_changed_meanwhile_keeps_its_email_sent_and_is_marked_by_the_sweep(self):
+        """The letters' step (or a person) changed the reminder while its email left: PostgreSQL
+        refuses the mark. The email's own state stands (never sent again); the sweep marks it."""
+        inv, comm = self._relance_queued_reminder()
+        comm_class = type(self.env["relance.communication"])
+
+        def conflict(comms):
+            raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
+
+        with patch.object(comm_class, "_set_sent", conflict), self.mock_mail_gateway():
+            self._send_queue()
+            self.assertEqual(len(self._mails), 1)
+        self.assertEqual((comm.mail_id.state, comm.state), ("sent", "sending"), "the email's state stands")
+        self._run_day()
+        self.assertEqual(len(self._mails), 0, "never sent again")
+        self.assertEqual(comm.state, "sent", "marked by the sweep")
+        self.assertEqual(inv.relance_level_id, self.lvl_amiable)
+        self.assertEqual(len(comm.interaction_ids), 1)
 
     # ------------------------------------------------------------------
     # Amounts read at send time
