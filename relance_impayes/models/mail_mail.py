@@ -86,6 +86,12 @@ class MailMail(models.Model):
             res = super().send(
                 auto_commit=auto_commit, raise_exception=raise_exception, post_send_callback=post_send_callback
             )
+        except Exception as error:
+            # the server dropped the connection midway: the emails that left before are marked
+            # (a database error aborted the transaction: the daily run's sweep marks them)
+            if reminders and not isinstance(error, psycopg2.Error):
+                reminders._relance_record_sent()
+            raise
         finally:
             if token is not None:
                 SENDING.reset(token)

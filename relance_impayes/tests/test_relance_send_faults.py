@@ -1,3 +1,4 @@
+import smtplib
 import sys
 from datetime import timedelta
 from unittest.mock import patch
@@ -106,6 +107,39 @@ class TestRelanceSendFaults(RelanceCommon):
         self.assertEqual(comm.state, "sent", "marked by the sweep")
         self.assertEqual(inv.relance_level_id, self.lvl_amiable)
         self.assertEqual(len(comm.interaction_ids), 1)
+
+    def test_connection_dropped_midway_marks_the_emails_that_left(self):
+        self._relance_invoice(self.customer, 1000, days_late=6)
+        self._relance_invoice(self.customer_b, 800, days_late=6)
+        with self.mock_mail_gateway():
+            self._run_cron()
+        comms = self._comms()
+        self.assertEqual(comms.mapped("state"), ["sending", "sending"])
+        server_class = type(self.env["ir.mail_server"])
+        original = server_class.send_email
+        sent = []
+
+        def drop_second(server, message, *args, **kwargs):
+            if sent:
+                raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+            sent.append(message["To"])
+            return original(server, message, *args, **kwargs)
+
+        dropped = None
+        with (
+            self.mock_mail_gateway(),
+            patch.object(server_class, "send_email", drop_second),
+            mute_logger("odoo.addons.mail.models.mail_mail"),
+        ):
+            try:  # not assertRaises: its savepoint would undo the first email's state, as no queue does
+                comms.mail_id.send(raise_exception=False)
+            except smtplib.SMTPServerDisconnected as error:
+                dropped = error
+        self.assertTrue(dropped, "the queue's error goes on up")
+        first = comms.filtered(lambda c: c.mail_id.state == "sent")
+        self.assertEqual(len(first), 1)
+        self.assertEqual(first.state, "sent", "the email that left before the drop is marked")
+        self.assertEqual((comms - first).state, "sending", "the other one waits for the queue")
 
     # ------------------------------------------------------------------
     # Amounts read at send time
